@@ -1,0 +1,6 @@
+package dev.tuna.bench;
+
+/** Placeholder replaced below. */
+final class Bench {
+    private Bench() {}
+}

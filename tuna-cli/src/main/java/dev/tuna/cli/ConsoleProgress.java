@@ -1,0 +1,55 @@
+package dev.tuna.cli;
+
+import dev.tuna.ProgressListener;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * A progress bar on the terminal: redrawn in place when stderr is a terminal, otherwise one line
+ * when a task completes.
+ */
+final class ConsoleProgress implements ProgressListener {
+    private static final int WIDTH = 30;
+    private final PrintStream out;
+    private final boolean terminal;
+    private final long start = System.nanoTime();
+    private long lastDraw;
+
+    ConsoleProgress(PrintStream out, boolean terminal) {
+        this.out = out;
+        this.terminal = terminal;
+    }
+
+    static ConsoleProgress stderr() {
+        return new ConsoleProgress(System.err, System.console() != null);
+    }
+
+    @Override
+    public synchronized void update(String task, long done, long total) {
+        long now = System.nanoTime();
+        boolean finished = done >= total;
+        if (!finished && now - lastDraw < 200_000_000L) {
+            return;
+        }
+        lastDraw = now;
+        double seconds = (now - start) / 1e9;
+        double rate = seconds > 0 ? done / seconds : 0;
+        if (terminal) {
+            int filled = total > 0 ? (int) (WIDTH * done / total) : WIDTH;
+            double eta = rate > 0 ? (total - done) / rate : 0;
+            out.printf(Locale.ROOT, "\r%-8s [%s%s] %d/%d  %.0f/s  ETA %s ", task, "#".repeat(filled),
+                    ".".repeat(WIDTH - filled), done, total, rate, clock(eta));
+            if (finished) {
+                out.println();
+            }
+        } else if (finished) {
+            out.printf(Locale.ROOT, "%s: %d/%d in %s (%.0f/s)%n", task, done, total, clock(seconds), rate);
+        }
+        out.flush();
+    }
+
+    static String clock(double seconds) {
+        long s = Math.round(seconds);
+        return String.format(Locale.ROOT, "%02d:%02d", s / 60, s % 60);
+    }
+}

@@ -1,0 +1,91 @@
+package dev.tuna.cli;
+
+import dev.tuna.data.DataLoaders;
+import dev.tuna.data.ImageFolder;
+import dev.tuna.data.SampleGrid;
+import dev.tuna.data.Splitter;
+import dev.tuna.transform.ResizeMethod;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tuna describe}: dataset summary and a sample-batch picture. */
+@Command(
+        name = "describe",
+        mixinStandardHelpOptions = true,
+        description = {"Summarise an image folder (<folder>/<class>/<image>): images per class and split,",
+                "image sizes, unreadable and ignored files; and draw a sample batch as a PNG grid."},
+        footer = {"", "Example:", "  tuna describe ../shared/datasets/flowers --grid flowers-batch.png"})
+final class DescribeCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<folder>", description = "The dataset folder, one sub-folder per class.")
+    Path folder;
+
+    @Option(names = "--size", defaultValue = "192", description = "Image side in pixels (default: ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--resize", defaultValue = "squish", converter = Converters.Resize.class,
+            description = "How images become square: squish, crop or pad (default: ${DEFAULT-VALUE}).")
+    ResizeMethod resize;
+
+    @Option(names = "--valid-pct", defaultValue = "0.2",
+            description = "Fraction of images held out for validation (default: ${DEFAULT-VALUE}).")
+    double validPct;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the random split (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--bs", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--threads", description = "Decoding threads (default: one per core).")
+    Integer threads;
+
+    @Option(names = "--grid", paramLabel = "<png>",
+            description = "Where to write the sample-batch picture (default: <folder name>-batch.png; an"
+                    + " existing file is kept and a new name chosen unless --force).")
+    Path grid;
+
+    @Option(names = "--rows", defaultValue = "3", description = "Rows of the sample grid (default: ${DEFAULT-VALUE}).")
+    int rows;
+
+    @Option(names = "--cols", defaultValue = "4", description = "Columns of the sample grid (default: ${DEFAULT-VALUE}).")
+    int columns;
+
+    @Option(names = "--list", defaultValue = "20",
+            description = "How many skipped files to list by name (default: ${DEFAULT-VALUE}).")
+    int listed;
+
+    @Option(names = "--force", description = "Overwrite the grid file if it exists.")
+    boolean force;
+
+    @Override
+    public Integer call() {
+        if (rows < 1 || columns < 1) {
+            throw dev.tuna.TunaException.usage("--rows and --cols must be at least 1; found " + rows + " and "
+                    + columns + ".");
+        }
+        ImageFolder spec = ImageFolder.from(folder)
+                .split(Splitter.random(validPct, seed))
+                .resize(size, resize)
+                .batchSize(batchSize)
+                .progress(ConsoleProgress.stderr());
+        if (threads != null) {
+            spec = spec.threads(threads);
+        }
+        try (DataLoaders data = spec.dataloaders()) {
+            System.out.print(data.summary().format(listed));
+            Path out = OutputFiles.freshPath(grid != null ? grid : defaultGrid(), force);
+            SampleGrid.write(data.train().size() > 0 ? data.train() : data.valid(), rows, columns, seed, out);
+            System.out.println("Sample batch: " + out.toAbsolutePath());
+        }
+        return TunaCommand.OK;
+    }
+
+    private Path defaultGrid() {
+        Path name = folder.toAbsolutePath().normalize().getFileName();
+        return Path.of((name == null ? "dataset" : name.toString()) + "-batch.png");
+    }
+
+}

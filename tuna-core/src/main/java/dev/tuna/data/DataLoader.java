@@ -1,0 +1,264 @@
+package dev.tuna.data;
+
+import ai.djl.ndarray.NDManager;
+import dev.tuna.transform.Normalization;
+import dev.tuna.transform.RgbImage;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Mini-batches of one split (training or validation) read from the presized cache.
+ *
+ * <p>A training loader reshuffles every epoch from its seed, drops the last partial batch and applies
+ * the random parts of the item transforms (crop position, optional horizontal flip). A validation
+ * loader keeps its order, keeps every item and is deterministic. The next batch is assembled on a
+ * background thread while the current one is used.
+ */
+public final class DataLoader {
+    private final String name;
+    private final ImageCache cache;
+    private final List<ImageItem> allItems;
+    private final int[] itemIndices;
+    private final int[] targets;
+    private final List<String> classes;
+    private final boolean training;
+    private final boolean flip;
+    private final int batchSize;
+    private final int size;
+    private final Normalization normalization;
+    private final long seed;
+
+    DataLoader(String name, ImageCache cache, List<ImageItem> allItems, int[] itemIndices, int[] targets,
+            List<String> classes, boolean training, boolean flip, int batchSize, int size,
+            Normalization normalization, long seed) {
+        this.name = name;
+        this.cache = cache;
+        this.allItems = allItems;
+        this.itemIndices = itemIndices.clone();
+        this.targets = targets;
+        this.classes = List.copyOf(classes);
+        this.training = training;
+        this.flip = flip;
+        this.batchSize = batchSize;
+        this.size = size;
+        this.normalization = normalization;
+        this.seed = seed;
+    }
+
+    /**
+     * Returns "train", "valid" or another name given at creation.
+     *
+     * @return the loader's name
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Returns the number of items.
+     *
+     * @return usable (decoded) items in this split
+     */
+    public int size() {
+        return itemIndices.length;
+    }
+
+    /**
+     * Returns the items of this split in their base order.
+     *
+     * @return the items
+     */
+    public List<ImageItem> items() {
+        ImageItem[] out = new ImageItem[itemIndices.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = allItems.get(itemIndices[i]);
+        }
+        return List.of(out);
+    }
+
+    /**
+     * Returns the class index of every item, in {@link #items()} order.
+     *
+     * @return targets
+     */
+    public int[] targets() {
+        int[] out = new int[itemIndices.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = targets[itemIndices[i]];
+        }
+        return out;
+    }
+
+    /**
+     * Returns the class vocabulary.
+     *
+     * @return sorted class names; a target is an index into this list
+     */
+    public List<String> classes() {
+        return classes;
+    }
+
+    /**
+     * Returns the batch size.
+     *
+     * @return items per batch
+     */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /**
+     * Returns the image side in pixels.
+     *
+     * @return the size of every image in a batch
+     */
+    public int imageSize() {
+        return size;
+    }
+
+    /**
+     * Returns the input normalisation applied to batches.
+     *
+     * @return the normalisation
+     */
+    public Normalization normalization() {
+        return normalization;
+    }
+
+    /**
+     * Whether this loader shuffles, drops the last partial batch and augments.
+     *
+     * @return true for a training loader
+     */
+    public boolean training() {
+        return training;
+    }
+
+    /**
+     * Returns the number of batches one epoch yields.
+     *
+     * @return batches per epoch
+     */
+    public int batchCount() {
+        int n = itemIndices.length;
+        return training ? n / batchSize : (n + batchSize - 1) / batchSize;
+    }
+
+    /**
+     * Starts an epoch. The returned iterator prepares batches ahead on a background thread; close
+     * it (try-with-resources) to stop that thread early.
+     *
+     * @param manager the parent manager; each batch gets its own sub-manager
+     * @param epoch the epoch number, which selects the shuffle order and augmentations
+     * @return the epoch's batches
+     */
+    public BatchIterator iterate(NDManager manager, int epoch) {
+        return new BatchIterator(this, manager, epoch);
+    }
+
+    /**
+     * Returns one item as it appears in a batch (after crop and flip), without normalisation.
+     *
+     * @param position the item's position in {@link #items()}
+     * @param random randomness for the training transforms, or null for the deterministic version
+     * @return a {@code size × size} image
+     */
+    public RgbImage image(int position, SplittableRandom random) {
+        int item = itemIndices[position];
+        byte[] pixels = new byte[cache.width(item) * cache.height(item) * 3];
+        cache.read(item, pixels);
+        byte[] out = new byte[size * size * 3];
+        Placement place = placement(item, random);
+        for (int y = 0; y < size; y++) {
+            int row = ((place.top + y) * cache.width(item) + place.left) * 3;
+            for (int x = 0; x < size; x++) {
+                int s = row + (place.flip ? size - 1 - x : x) * 3;
+                int d = (y * size + x) * 3;
+                out[d] = pixels[s];
+                out[d + 1] = pixels[s + 1];
+                out[d + 2] = pixels[s + 2];
+            }
+        }
+        return new RgbImage(size, size, out);
+    }
+
+    /** The order of the epoch's items (positions into itemIndices' items), shuffled when training. */
+    int[] epochOrder(SplittableRandom random) {
+        int n = itemIndices.length;
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        if (training) {
+            for (int i = n - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        return order;
+    }
+
+    SplittableRandom epochRandom(int epoch) {
+        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + 1);
+    }
+
+    record Placement(int left, int top, boolean flip) {}
+
+    /** Where the square comes from in the cached image, and whether it is mirrored. */
+    Placement placement(int item, SplittableRandom random) {
+        int w = cache.width(item);
+        int h = cache.height(item);
+        boolean augment = training && random != null;
+        int left = augment ? random.nextInt(w - size + 1) : (w - size) / 2;
+        int top = augment ? random.nextInt(h - size + 1) : (h - size) / 2;
+        boolean mirror = augment && flip && random.nextBoolean();
+        return new Placement(left, top, mirror);
+    }
+
+    /**
+     * Writes a batch of normalised images into {@code out} (NCHW) and their targets into {@code labels}.
+     */
+    void assemble(int[] positions, SplittableRandom random, float[] out, long[] labels, byte[] scratch,
+            float[][] lut) {
+        int plane = size * size;
+        for (int b = 0; b < positions.length; b++) {
+            int item = itemIndices[positions[b]];
+            labels[b] = targets[item];
+            cache.read(item, scratch);
+            Placement place = placement(item, random);
+            int w = cache.width(item);
+            int base = b * 3 * plane;
+            float[] r = lut[0];
+            float[] g = lut[1];
+            float[] bl = lut[2];
+            for (int y = 0; y < size; y++) {
+                int row = ((place.top + y) * w + place.left) * 3;
+                int o = base + y * size;
+                if (place.flip) {
+                    for (int x = 0; x < size; x++) {
+                        int s = row + (size - 1 - x) * 3;
+                        out[o + x] = r[scratch[s] & 0xFF];
+                        out[o + plane + x] = g[scratch[s + 1] & 0xFF];
+                        out[o + 2 * plane + x] = bl[scratch[s + 2] & 0xFF];
+                    }
+                } else {
+                    for (int x = 0, s = row; x < size; x++, s += 3) {
+                        out[o + x] = r[scratch[s] & 0xFF];
+                        out[o + plane + x] = g[scratch[s + 1] & 0xFF];
+                        out[o + 2 * plane + x] = bl[scratch[s + 2] & 0xFF];
+                    }
+                }
+            }
+        }
+    }
+
+    int maxCachedBytes() {
+        int max = 0;
+        for (int item : itemIndices) {
+            max = Math.max(max, cache.width(item) * cache.height(item) * 3);
+        }
+        return max;
+    }
+}

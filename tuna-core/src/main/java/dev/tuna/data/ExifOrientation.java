@@ -1,0 +1,150 @@
+package dev.tuna.data;
+
+import dev.tuna.transform.RgbImage;
+
+/**
+ * Reads the EXIF orientation tag (0x0112) of a JPEG and applies it to decoded pixels.
+ *
+ * <p>Values follow the EXIF specification: 1 upright, 2 mirrored, 3 rotated 180°, 4 flipped
+ * vertically, 5 transposed, 6 rotated 90° clockwise, 7 transversed, 8 rotated 90° counter-clockwise.
+ */
+final class ExifOrientation {
+    private static final int ORIENTATION_TAG = 0x0112;
+
+    private ExifOrientation() {}
+
+    /**
+     * Finds the orientation in a JPEG's APP1 Exif segment.
+     *
+     * @param jpeg the file's bytes
+     * @return 1–8, or 1 when absent or malformed
+     */
+    static int read(byte[] jpeg) {
+        int pos = 2;
+        while (pos + 4 <= jpeg.length) {
+            if ((jpeg[pos] & 0xFF) != 0xFF) {
+                return 1;
+            }
+            int marker = jpeg[pos + 1] & 0xFF;
+            if (marker == 0xFF) { // fill byte
+                pos++;
+                continue;
+            }
+            if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+                pos += 2;
+                continue;
+            }
+            if (marker == 0xDA || marker == 0xD9) { // start of scan or end: no more metadata
+                return 1;
+            }
+            int length = ((jpeg[pos + 2] & 0xFF) << 8) | (jpeg[pos + 3] & 0xFF);
+            int start = pos + 4;
+            int end = pos + 2 + length;
+            if (length < 2 || end > jpeg.length) {
+                return 1;
+            }
+            if (marker == 0xE1 && end - start > 14 && jpeg[start] == 'E' && jpeg[start + 1] == 'x'
+                    && jpeg[start + 2] == 'i' && jpeg[start + 3] == 'f' && jpeg[start + 4] == 0
+                    && jpeg[start + 5] == 0) {
+                int value = readTiffOrientation(jpeg, start + 6, end);
+                if (value != 0) {
+                    return value;
+                }
+            }
+            pos = end;
+        }
+        return 1;
+    }
+
+    private static int readTiffOrientation(byte[] b, int tiff, int end) {
+        boolean little;
+        if (b[tiff] == 'I' && b[tiff + 1] == 'I') {
+            little = true;
+        } else if (b[tiff] == 'M' && b[tiff + 1] == 'M') {
+            little = false;
+        } else {
+            return 0;
+        }
+        long ifd = u32(b, tiff + 4, little);
+        long entriesAt = tiff + ifd;
+        if (ifd < 8 || entriesAt + 2 > end) {
+            return 0;
+        }
+        int count = u16(b, (int) entriesAt, little);
+        for (int i = 0; i < count; i++) {
+            int entry = (int) entriesAt + 2 + i * 12;
+            if (entry + 12 > end) {
+                return 0;
+            }
+            if (u16(b, entry, little) == ORIENTATION_TAG) {
+                int type = u16(b, entry + 2, little);
+                int value = type == 3 ? u16(b, entry + 8, little) : (int) u32(b, entry + 8, little);
+                return value >= 1 && value <= 8 ? value : 0;
+            }
+        }
+        return 0;
+    }
+
+    private static int u16(byte[] b, int at, boolean little) {
+        int a = b[at] & 0xFF;
+        int c = b[at + 1] & 0xFF;
+        return little ? a | (c << 8) : (a << 8) | c;
+    }
+
+    private static long u32(byte[] b, int at, boolean little) {
+        long hi = u16(b, little ? at + 2 : at, little);
+        long lo = u16(b, little ? at : at + 2, little);
+        return (hi << 16) | lo;
+    }
+
+    /**
+     * Whether an orientation swaps width and height.
+     *
+     * @param orientation 1–8
+     * @return true for 5–8
+     */
+    static boolean swapsAxes(int orientation) {
+        return orientation >= 5 && orientation <= 8;
+    }
+
+    /**
+     * Turns stored pixels upright.
+     *
+     * @param image the pixels as stored
+     * @param orientation the EXIF orientation, 1–8
+     * @return the upright image (the same instance for orientation 1)
+     */
+    static RgbImage apply(RgbImage image, int orientation) {
+        if (orientation <= 1 || orientation > 8) {
+            return image;
+        }
+        int w = image.width();
+        int h = image.height();
+        boolean swap = swapsAxes(orientation);
+        int outW = swap ? h : w;
+        int outH = swap ? w : h;
+        byte[] src = image.pixels();
+        byte[] dst = new byte[src.length];
+        int o = 0;
+        for (int y = 0; y < outH; y++) {
+            for (int x = 0; x < outW; x++) {
+                int sx;
+                int sy;
+                switch (orientation) {
+                    case 2 -> { sx = w - 1 - x; sy = y; }
+                    case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
+                    case 4 -> { sx = x; sy = h - 1 - y; }
+                    case 5 -> { sx = y; sy = x; }
+                    case 6 -> { sx = y; sy = h - 1 - x; }
+                    case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
+                    default -> { sx = w - 1 - y; sy = x; } // 8
+                }
+                int s = (sy * w + sx) * 3;
+                dst[o++] = src[s];
+                dst[o++] = src[s + 1];
+                dst[o++] = src[s + 2];
+            }
+        }
+        return new RgbImage(outW, outH, dst);
+    }
+}

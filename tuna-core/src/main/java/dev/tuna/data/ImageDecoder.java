@@ -1,0 +1,350 @@
+package dev.tuna.data;
+
+import dev.tuna.transform.RgbImage;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferUShort;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import javax.imageio.IIOException;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+
+/**
+ * Decodes image files into 8-bit sRGB {@link RgbImage}s, the way a photo viewer shows them.
+ *
+ * <ul>
+ *   <li>the format is recognised by content (see {@link ImageFormat}), not by file name;
+ *   <li>JPEG EXIF orientation is applied, so a rotated phone photo comes out upright;
+ *   <li>grayscale (8 and 16 bit) is replicated to three channels without gamma changes;
+ *   <li>palette images are expanded; transparent pixels are composited over white;
+ *   <li>CMYK and YCCK JPEGs are converted to RGB (TwelveMonkeys' JPEG reader);
+ *   <li>the first frame of an animated GIF is used;
+ *   <li>an image whose header declares more than {@code maxPixels} pixels is refused before any
+ *       pixel is decoded (decompression bombs), as is a truncated or corrupt file.
+ * </ul>
+ *
+ * <p>Instances are immutable and safe to share between threads.
+ */
+public final class ImageDecoder {
+    /** The default pixel budget: 100 million pixels (e.g. 10,000 × 10,000). */
+    public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
+    /** Files larger than this are refused without being read (they are not photos). */
+    public static final long MAX_FILE_BYTES = 512L * 1024 * 1024;
+
+    private static final ImageDecoder DEFAULT = new ImageDecoder(DEFAULT_MAX_PIXELS);
+
+    static {
+        ImageIO.setUseCache(false);
+    }
+
+    private final long maxPixels;
+
+    private ImageDecoder(long maxPixels) {
+        this.maxPixels = maxPixels;
+    }
+
+    /**
+     * Returns a decoder with the default pixel budget.
+     *
+     * @return the decoder
+     */
+    public static ImageDecoder standard() {
+        return DEFAULT;
+    }
+
+    /**
+     * Returns a decoder that refuses images with more than {@code maxPixels} pixels.
+     *
+     * @param maxPixels the largest width × height accepted
+     * @return the decoder
+     */
+    public static ImageDecoder withMaxPixels(long maxPixels) {
+        if (maxPixels < 1) {
+            throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
+        }
+        return new ImageDecoder(maxPixels);
+    }
+
+    /**
+     * Returns the pixel budget.
+     *
+     * @return the largest width × height accepted
+     */
+    public long maxPixels() {
+        return maxPixels;
+    }
+
+    /**
+     * Decodes a file.
+     *
+     * @param file the file
+     * @return the upright RGB image
+     * @throws UnreadableImageException when the file is not a readable image
+     */
+    public RgbImage decode(Path file) throws UnreadableImageException {
+        return decode(readBytes(file));
+    }
+
+    /**
+     * Decodes an image held in memory.
+     *
+     * @param bytes the encoded image
+     * @return the upright RGB image
+     * @throws UnreadableImageException when the bytes are not a readable image
+     */
+    public RgbImage decode(byte[] bytes) throws UnreadableImageException {
+        ImageFormat format = formatOf(bytes);
+        ImageReader reader = readerFor(format);
+        List<String> warnings = new ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(input, true, true);
+            int width = reader.getWidth(0);
+            int height = reader.getHeight(0);
+            checkPixelBudget(width, height);
+            ImageReadParam param = reader.getDefaultReadParam();
+            BufferedImage image = reader.read(0, param);
+            for (String warning : warnings) {
+                if (isTruncation(warning)) {
+                    throw new UnreadableImageException("truncated " + format.name() + " (" + warning + ")");
+                }
+            }
+            RgbImage rgb = toRgb(image);
+            if (format == ImageFormat.JPEG) {
+                rgb = ExifOrientation.apply(rgb, ExifOrientation.read(bytes));
+            }
+            return rgb;
+        } catch (UnreadableImageException e) {
+            throw e;
+        } catch (IIOException e) {
+            throw new UnreadableImageException(describe(format, e), e);
+        } catch (IOException | RuntimeException e) {
+            // ImageIO readers throw assorted runtime exceptions on malformed input.
+            throw new UnreadableImageException(describe(format, e), e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /**
+     * Reads only an image's header: its format and upright size.
+     *
+     * @param file the file
+     * @return format, width and height (after EXIF orientation)
+     * @throws UnreadableImageException when the file is not a readable image
+     */
+    public ImageHeader readHeader(Path file) throws UnreadableImageException {
+        byte[] bytes = readBytes(file);
+        ImageFormat format = formatOf(bytes);
+        ImageReader reader = readerFor(format);
+        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(input, true, true);
+            int width = reader.getWidth(0);
+            int height = reader.getHeight(0);
+            if (format == ImageFormat.JPEG && ExifOrientation.swapsAxes(ExifOrientation.read(bytes))) {
+                return new ImageHeader(format, height, width);
+            }
+            return new ImageHeader(format, width, height);
+        } catch (IOException | RuntimeException e) {
+            throw new UnreadableImageException(describe(format, e), e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /**
+     * An image's format and upright size, read without decoding pixels.
+     *
+     * @param format the format
+     * @param width width in pixels
+     * @param height height in pixels
+     */
+    public record ImageHeader(ImageFormat format, int width, int height) {}
+
+    static byte[] readBytes(Path file) throws UnreadableImageException {
+        try {
+            long size = Files.size(file);
+            if (size == 0) {
+                throw new UnreadableImageException("empty file (0 bytes)");
+            }
+            if (size > MAX_FILE_BYTES) {
+                throw new UnreadableImageException(
+                        "file too large for an image (" + size + " bytes; limit " + MAX_FILE_BYTES + ")");
+            }
+            return Files.readAllBytes(file);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new UnreadableImageException("permission denied", e);
+        } catch (IOException e) {
+            throw new UnreadableImageException("cannot read file: " + e.getMessage(), e);
+        }
+    }
+
+    private static ImageFormat formatOf(byte[] bytes) throws UnreadableImageException {
+        if (bytes.length == 0) {
+            throw new UnreadableImageException("empty file (0 bytes)");
+        }
+        Optional<ImageFormat> format = ImageFormat.sniff(bytes, Math.min(bytes.length, ImageFormat.HEADER_BYTES));
+        if (format.isEmpty()) {
+            throw new UnreadableImageException(
+                    "not an image: content is not JPEG, PNG, BMP, GIF or WebP");
+        }
+        return format.get();
+    }
+
+    private static ImageReader readerFor(ImageFormat format) throws UnreadableImageException {
+        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.imageIoName());
+        ImageReader chosen = null;
+        while (readers.hasNext()) {
+            ImageReader candidate = readers.next();
+            // TwelveMonkeys' JPEG reader handles CMYK/YCCK and broken ICC profiles; prefer it.
+            if (chosen == null || candidate.getClass().getName().startsWith("com.twelvemonkeys")) {
+                chosen = candidate;
+            }
+        }
+        if (chosen == null) {
+            throw new UnreadableImageException(
+                    format.name() + " image, but no " + format.name() + " reader is installed");
+        }
+        return chosen;
+    }
+
+    private void checkPixelBudget(int width, int height) throws UnreadableImageException {
+        long pixels = (long) width * height;
+        if (width <= 0 || height <= 0) {
+            throw new UnreadableImageException("invalid image size " + width + "x" + height);
+        }
+        if (pixels > maxPixels) {
+            throw new UnreadableImageException(String.format(Locale.ROOT,
+                    "image too large: %dx%d = %,d pixels exceeds the limit of %,d (possible decompression bomb)",
+                    width, height, pixels, maxPixels));
+        }
+    }
+
+    private static boolean isTruncation(String warning) {
+        String lower = warning.toLowerCase(Locale.ROOT);
+        return lower.contains("premature") || lower.contains("truncat") || lower.contains("end of file")
+                || lower.contains("eof");
+    }
+
+    private static String describe(ImageFormat format, Exception e) {
+        String message = e.getMessage();
+        String lower = message == null ? "" : message.toLowerCase(Locale.ROOT);
+        if (e instanceof java.io.EOFException || lower.contains("eof") || lower.contains("premature")
+                || lower.contains("truncat") || lower.contains("end of file")) {
+            return "truncated " + format.name() + " file";
+        }
+        return "corrupt " + format.name() + " file ("
+                + (message == null ? e.getClass().getSimpleName() : message) + ")";
+    }
+
+    /**
+     * Converts any decoded image into 8-bit RGB.
+     *
+     * @param image the decoded image
+     * @return RGB pixels
+     */
+    static RgbImage toRgb(BufferedImage image) {
+        int width = image.getWidth();
+        int height = image.getHeight();
+        byte[] out = new byte[width * height * 3];
+        Raster raster = image.getRaster();
+        ColorModel model = image.getColorModel();
+        int type = image.getType();
+        if (type == BufferedImage.TYPE_3BYTE_BGR && isPacked(raster, width * 3)) {
+            byte[] bgr = ((DataBufferByte) raster.getDataBuffer()).getData();
+            for (int i = 0; i < out.length; i += 3) {
+                out[i] = bgr[i + 2];
+                out[i + 1] = bgr[i + 1];
+                out[i + 2] = bgr[i];
+            }
+        } else if (model.getColorSpace().getType() == ColorSpace.TYPE_GRAY && !(model instanceof IndexColorModel)) {
+            grayToRgb(raster, model, out);
+        } else {
+            int[] row = new int[width];
+            for (int y = 0; y < height; y++) {
+                image.getRGB(0, y, width, 1, row, 0, width);
+                int o = y * width * 3;
+                for (int x = 0; x < width; x++) {
+                    int argb = row[x];
+                    int alpha = argb >>> 24;
+                    int r = (argb >> 16) & 0xFF;
+                    int g = (argb >> 8) & 0xFF;
+                    int b = argb & 0xFF;
+                    if (alpha != 255) {
+                        r = overWhite(r, alpha);
+                        g = overWhite(g, alpha);
+                        b = overWhite(b, alpha);
+                    }
+                    out[o++] = (byte) r;
+                    out[o++] = (byte) g;
+                    out[o++] = (byte) b;
+                }
+            }
+        }
+        return new RgbImage(width, height, out);
+    }
+
+    private static boolean isPacked(Raster raster, int scanline) {
+        return raster.getDataBuffer().getNumBanks() == 1
+                && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0
+                && ((DataBufferByte) raster.getDataBuffer()).getData().length == scanline * raster.getHeight();
+    }
+
+    /** Gray (with optional alpha) read straight from the samples: Java's gray space is linear, files are not. */
+    private static void grayToRgb(Raster raster, ColorModel model, byte[] out) {
+        int width = raster.getWidth();
+        int height = raster.getHeight();
+        int bits = model.getComponentSize(0);
+        boolean alpha = model.hasAlpha() && raster.getNumBands() > 1;
+        int alphaBits = alpha ? model.getComponentSize(1) : 8;
+        boolean fast16 = raster.getDataBuffer() instanceof DataBufferUShort && !alpha;
+        int[] gray = new int[width];
+        int[] transparency = alpha ? new int[width] : null;
+        int o = 0;
+        for (int y = 0; y < height; y++) {
+            raster.getSamples(0, y, width, 1, 0, gray);
+            if (alpha) {
+                raster.getSamples(0, y, width, 1, 1, transparency);
+            }
+            for (int x = 0; x < width; x++) {
+                int v = fast16 ? gray[x] >> 8 : scaleTo8(gray[x], bits);
+                if (alpha) {
+                    v = overWhite(v, scaleTo8(transparency[x], alphaBits));
+                }
+                out[o++] = (byte) v;
+                out[o++] = (byte) v;
+                out[o++] = (byte) v;
+            }
+        }
+    }
+
+    private static int scaleTo8(int value, int bits) {
+        if (bits == 8) {
+            return value;
+        }
+        if (bits > 8) {
+            return value >> (bits - 8);
+        }
+        int max = (1 << bits) - 1;
+        return (value * 255 + max / 2) / max;
+    }
+
+    private static int overWhite(int value, int alpha) {
+        return (value * alpha + 255 * (255 - alpha) + 127) / 255;
+    }
+}
