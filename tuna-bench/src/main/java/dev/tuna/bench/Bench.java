@@ -1,6 +1,82 @@
 package dev.tuna.bench;
 
-/** Placeholder replaced below. */
-final class Bench {
+import ai.djl.ndarray.NDManager;
+import dev.tuna.data.Batch;
+import dev.tuna.data.BatchIterator;
+import dev.tuna.data.CacheMode;
+import dev.tuna.data.DataLoaders;
+import dev.tuna.data.ImageFolder;
+import dev.tuna.data.Splitter;
+import dev.tuna.transform.ResizeMethod;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Benchmarks that are too slow for the test suite. Run through {@code bench/run <name> [args]}.
+ *
+ * <ul>
+ *   <li>{@code data <folder> [size] [memory|disk]}: cold decode+presize throughput (from the image
+ *       files into the cache) and warm throughput (an epoch of batches from the cache, as arrays).
+ * </ul>
+ */
+public final class Bench {
     private Bench() {}
+
+    /**
+     * Entry point.
+     *
+     * @param args benchmark name and its arguments
+     */
+    public static void main(String[] args) {
+        if (args.length == 0) {
+            System.err.println("usage: bench <data> [args...]");
+            System.exit(1);
+        }
+        switch (args[0]) {
+            case "data" -> data(args);
+            default -> {
+                System.err.println("unknown benchmark: " + args[0]);
+                System.exit(1);
+            }
+        }
+    }
+
+    private static void data(String[] args) {
+        Path folder = Path.of(args.length > 1 ? args[1] : "../shared/datasets/flowers");
+        int size = args.length > 2 ? Integer.parseInt(args[2]) : 192;
+        CacheMode mode = args.length > 3 ? CacheMode.valueOf(args[3].toUpperCase(Locale.ROOT)) : CacheMode.MEMORY;
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf(Locale.ROOT, "data pipeline: %s, %d px squish, %d cores, cache %s%n", folder, size, cores, mode);
+        for (int round = 1; round <= 2; round++) {
+            long start = System.nanoTime();
+            try (DataLoaders data = ImageFolder.from(folder)
+                    .split(Splitter.random(0.2, 42))
+                    .resize(size, ResizeMethod.SQUISH)
+                    .cache(mode, Path.of(System.getProperty("java.io.tmpdir")), -1)
+                    .dataloaders();
+                 NDManager manager = NDManager.newBaseManager()) {
+                double cold = (System.nanoTime() - start) / 1e9;
+                int images = data.train().size() + data.valid().size();
+                System.out.printf(Locale.ROOT, "round %d cold: %d images in %.2f s = %.0f images/s (scan+decode+resize)%n",
+                        round, images, cold, images / cold);
+                for (int epoch = 0; epoch < 3; epoch++) {
+                    long t = System.nanoTime();
+                    int seen = 0;
+                    double checksum = 0;
+                    try (BatchIterator batches = data.train().iterate(manager, epoch)) {
+                        while (batches.hasNext()) {
+                            try (Batch batch = batches.next()) {
+                                seen += batch.size();
+                                checksum += batch.labels().sum().getLong();
+                            }
+                        }
+                    }
+                    double warm = (System.nanoTime() - t) / 1e9;
+                    System.out.printf(Locale.ROOT, "round %d warm epoch %d: %d images in %.2f s = %.0f images/s"
+                            + " (cache -> normalised float NCHW arrays; label sum %.0f)%n",
+                            round, epoch, seen, warm, seen / warm, checksum);
+                }
+            }
+        }
+    }
 }

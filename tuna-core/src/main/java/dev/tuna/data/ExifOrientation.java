@@ -10,6 +10,7 @@ import dev.tuna.transform.RgbImage;
  */
 final class ExifOrientation {
     private static final int ORIENTATION_TAG = 0x0112;
+    private static final byte[] EXIF_ID = {'E', 'x', 'i', 'f', 0, 0};
 
     private ExifOrientation() {}
 
@@ -20,40 +21,18 @@ final class ExifOrientation {
      * @return 1–8, or 1 when absent or malformed
      */
     static int read(byte[] jpeg) {
-        int pos = 2;
-        while (pos + 4 <= jpeg.length) {
-            if ((jpeg[pos] & 0xFF) != 0xFF) {
-                return 1;
-            }
-            int marker = jpeg[pos + 1] & 0xFF;
-            if (marker == 0xFF) { // fill byte
-                pos++;
-                continue;
-            }
-            if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-                pos += 2;
-                continue;
-            }
-            if (marker == 0xDA || marker == 0xD9) { // start of scan or end: no more metadata
-                return 1;
-            }
-            int length = ((jpeg[pos + 2] & 0xFF) << 8) | (jpeg[pos + 3] & 0xFF);
-            int start = pos + 4;
-            int end = pos + 2 + length;
-            if (length < 2 || end > jpeg.length) {
-                return 1;
-            }
-            if (marker == 0xE1 && end - start > 14 && jpeg[start] == 'E' && jpeg[start + 1] == 'x'
-                    && jpeg[start + 2] == 'i' && jpeg[start + 3] == 'f' && jpeg[start + 4] == 0
-                    && jpeg[start + 5] == 0) {
+        int[] found = {1};
+        JpegSegments.walk(jpeg, (marker, start, end) -> {
+            if (marker == 0xE1 && end - start > 14 && JpegSegments.startsWith(jpeg, start, end, EXIF_ID)) {
                 int value = readTiffOrientation(jpeg, start + 6, end);
                 if (value != 0) {
-                    return value;
+                    found[0] = value;
+                    return false;
                 }
             }
-            pos = end;
-        }
-        return 1;
+            return true;
+        });
+        return found[0];
     }
 
     private static int readTiffOrientation(byte[] b, int tiff, int end) {

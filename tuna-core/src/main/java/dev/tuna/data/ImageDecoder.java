@@ -17,7 +17,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -109,10 +108,11 @@ public final class ImageDecoder {
      */
     public RgbImage decode(byte[] bytes) throws UnreadableImageException {
         ImageFormat format = formatOf(bytes);
+        byte[] encoded = format == ImageFormat.JPEG ? JpegSegments.withoutSrgbProfile(bytes) : bytes;
         ImageReader reader = readerFor(format);
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
             reader.setInput(input, true, true);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
@@ -131,11 +131,13 @@ public final class ImageDecoder {
             return rgb;
         } catch (UnreadableImageException e) {
             throw e;
-        } catch (IIOException e) {
-            throw new UnreadableImageException(describe(format, e), e);
         } catch (IOException | RuntimeException e) {
             // ImageIO readers throw assorted runtime exceptions on malformed input.
-            throw new UnreadableImageException(describe(format, e), e);
+            String reason = describe(format, e);
+            if (!reason.startsWith("truncated") && isCutShort(format, bytes)) {
+                reason = "truncated " + format.name() + " file (" + reason + ")";
+            }
+            throw new UnreadableImageException(reason, e);
         } finally {
             reader.dispose();
         }
@@ -190,7 +192,8 @@ public final class ImageDecoder {
         } catch (java.nio.file.AccessDeniedException e) {
             throw new UnreadableImageException("permission denied", e);
         } catch (IOException e) {
-            throw new UnreadableImageException("cannot read file: " + e.getMessage(), e);
+            throw new UnreadableImageException(e instanceof java.nio.file.NoSuchFileException ? "file not found"
+                    : "cannot read file: " + e.getMessage(), e);
         }
     }
 
@@ -233,6 +236,25 @@ public final class ImageDecoder {
                     "image too large: %dx%d = %,d pixels exceeds the limit of %,d (possible decompression bomb)",
                     width, height, pixels, maxPixels));
         }
+    }
+
+    /** Whether the file lacks its format's end marker (JPEG EOI, PNG IEND), i.e. was cut short. */
+    private static boolean isCutShort(ImageFormat format, byte[] bytes) {
+        int n = bytes.length;
+        return switch (format) {
+            case JPEG -> n < 4 || !containsNear(bytes, new byte[] {(byte) 0xFF, (byte) 0xD9}, 64);
+            case PNG -> n < 12 || !containsNear(bytes, new byte[] {'I', 'E', 'N', 'D'}, 64);
+            default -> false;
+        };
+    }
+
+    private static boolean containsNear(byte[] bytes, byte[] marker, int window) {
+        for (int i = bytes.length - marker.length; i >= Math.max(0, bytes.length - window); i--) {
+            if (java.util.Arrays.equals(bytes, i, i + marker.length, marker, 0, marker.length)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isTruncation(String warning) {

@@ -10,6 +10,9 @@ public final class Resize {
     /** The longest side {@link #presize} keeps for {@link ResizeMethod#CROP}, as a multiple of the size. */
     public static final int MAX_CROP_ASPECT = 8;
 
+    private static final int WEIGHT_BITS = 14;
+    private static final int INTERMEDIATE_BITS = 4;
+
     private Resize() {}
 
     /**
@@ -29,48 +32,51 @@ public final class Resize {
         }
         Filter horizontal = Filter.build(image.width(), width);
         Filter vertical = Filter.build(image.height(), height);
-        // Horizontal pass: height rows of the source become `width` columns.
-        float[] tmp = new float[image.height() * width * 3];
         byte[] src = image.pixels();
-        int srcW = image.width();
-        for (int y = 0; y < image.height(); y++) {
-            int row = y * srcW * 3;
-            int out = y * width * 3;
-            for (int x = 0; x < width; x++) {
-                int first = horizontal.first[x];
-                int base = x * horizontal.taps;
-                float r = 0;
-                float g = 0;
-                float b = 0;
-                for (int k = 0; k < horizontal.count[x]; k++) {
-                    float w = horizontal.weights[base + k];
-                    int s = row + (first + k) * 3;
-                    r += w * (src[s] & 0xFF);
-                    g += w * (src[s + 1] & 0xFF);
-                    b += w * (src[s + 2] & 0xFF);
-                }
-                tmp[out + x * 3] = r;
-                tmp[out + x * 3 + 1] = g;
-                tmp[out + x * 3 + 2] = b;
-            }
-        }
-        byte[] dst = new byte[width * height * 3];
-        int stride = width * 3;
-        float[] acc = new float[stride];
+        int srcStride = image.width() * 3;
+        // Fixed point: weights carry WEIGHT_BITS fraction bits; the intermediate keeps 4 more bits than
+        // 8-bit pixels (so nothing is lost to rounding between passes) and stays well inside an int.
+        // Vertical pass first (whole rows at a time), then horizontal on the smaller intermediate.
+        int[] tmp = new int[height * srcStride];
+        int[] acc = new int[srcStride];
         for (int y = 0; y < height; y++) {
             int first = vertical.first[y];
             int base = y * vertical.taps;
-            java.util.Arrays.fill(acc, 0f);
+            java.util.Arrays.fill(acc, 1 << (WEIGHT_BITS - INTERMEDIATE_BITS - 1));
             for (int k = 0; k < vertical.count[y]; k++) {
-                float w = vertical.weights[base + k];
-                int row = (first + k) * stride;
-                for (int i = 0; i < stride; i++) {
-                    acc[i] += w * tmp[row + i];
+                int w = vertical.fixed[base + k];
+                int row = (first + k) * srcStride;
+                for (int i = 0; i < srcStride; i++) {
+                    acc[i] += w * (src[row + i] & 0xFF);
                 }
             }
-            int out = y * stride;
-            for (int i = 0; i < stride; i++) {
-                dst[out + i] = (byte) clamp(Math.round(acc[i]));
+            int out = y * srcStride;
+            for (int i = 0; i < srcStride; i++) {
+                tmp[out + i] = acc[i] >> (WEIGHT_BITS - INTERMEDIATE_BITS);
+            }
+        }
+        // Horizontal pass on the (usually smaller) intermediate.
+        byte[] dst = new byte[width * height * 3];
+        int shift = WEIGHT_BITS + INTERMEDIATE_BITS;
+        int half = 1 << (shift - 1);
+        for (int y = 0; y < height; y++) {
+            int row = y * srcStride;
+            int out = y * width * 3;
+            for (int x = 0; x < width; x++) {
+                int first = row + horizontal.first[x] * 3;
+                int base = x * horizontal.taps;
+                int r = half;
+                int g = half;
+                int b = half;
+                for (int k = 0, s = first; k < horizontal.count[x]; k++, s += 3) {
+                    int w = horizontal.fixed[base + k];
+                    r += w * tmp[s];
+                    g += w * tmp[s + 1];
+                    b += w * tmp[s + 2];
+                }
+                dst[out++] = (byte) clamp(r >> shift);
+                dst[out++] = (byte) clamp(g >> shift);
+                dst[out++] = (byte) clamp(b >> shift);
             }
         }
         return new RgbImage(width, height, dst);
@@ -183,13 +189,13 @@ public final class Resize {
         final int taps;
         final int[] first;
         final int[] count;
-        final float[] weights;
+        final int[] fixed;
 
-        private Filter(int taps, int[] first, int[] count, float[] weights) {
+        private Filter(int taps, int[] first, int[] count, int[] fixed) {
             this.taps = taps;
             this.first = first;
             this.count = count;
-            this.weights = weights;
+            this.fixed = fixed;
         }
 
         static Filter build(int in, int out) {
@@ -199,7 +205,7 @@ public final class Resize {
             int taps = (int) Math.ceil(support) * 2 + 1;
             int[] first = new int[out];
             int[] count = new int[out];
-            float[] weights = new float[out * taps];
+            int[] fixed = new int[out * taps];
             double[] w = new double[taps];
             for (int i = 0; i < out; i++) {
                 double center = (i + 0.5) * scale;
@@ -220,11 +226,19 @@ public final class Resize {
                 }
                 first[i] = lo;
                 count[i] = n;
+                // Quantise so that the weights of every output sum to exactly 1 << WEIGHT_BITS.
+                int sum = 0;
+                int largest = 0;
                 for (int k = 0; k < n; k++) {
-                    weights[i * taps + k] = (float) (w[k] / total);
+                    fixed[i * taps + k] = (int) Math.round(w[k] / total * (1 << WEIGHT_BITS));
+                    sum += fixed[i * taps + k];
+                    if (w[k] > w[largest]) {
+                        largest = k;
+                    }
                 }
+                fixed[i * taps + largest] += (1 << WEIGHT_BITS) - sum;
             }
-            return new Filter(taps, first, count, weights);
+            return new Filter(taps, first, count, fixed);
         }
     }
 }
