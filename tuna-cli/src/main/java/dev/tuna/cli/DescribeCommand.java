@@ -60,25 +60,30 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Overwrite the grid file if it exists.")
     boolean force;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         if (rows < 1 || columns < 1) {
             throw dev.tuna.TunaException.usage("--rows and --cols must be at least 1; found " + rows + " and "
                     + columns + ".");
         }
-        ImageFolder spec = ImageFolder.from(folder)
+        ImageFolder folderSpec = ImageFolder.from(folder)
                 .split(Splitter.random(validPct, seed))
                 .resize(size, resize)
                 .batchSize(batchSize)
                 .progress(ConsoleProgress.stderr());
         if (threads != null) {
-            spec = spec.threads(threads);
+            folderSpec = folderSpec.threads(threads);
         }
-        try (DataLoaders data = spec.dataloaders()) {
-            System.out.print(data.summary().format(listed));
-            Path out = OutputFiles.freshPath(grid != null ? grid : defaultGrid(), force);
-            SampleGrid.write(data.train().size() > 0 ? data.train() : data.valid(), rows, columns, seed, out);
-            System.out.println("Sample batch: " + out.toAbsolutePath());
+        try (DataLoaders data = folderSpec.dataloaders()) {
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            out.print(data.summary().format(listed));
+            Path png = OutputFiles.freshPath(grid != null ? grid : defaultGrid(), force);
+            SampleGrid.write(data.train().size() > 0 ? data.train() : data.valid(), rows, columns, seed, png);
+            out.println("Sample batch: " + png.toAbsolutePath());
+            out.flush();
         }
         return TunaCommand.OK;
     }

@@ -43,12 +43,26 @@ public final class TunaCommand implements Runnable {
      * @return 0 ok, 1 usage, 2 bad data or model file, 3 runtime failure
      */
     public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /**
+     * Runs the command line with the given output streams (for tests and embedding).
+     *
+     * @param out where results go
+     * @param err where errors go
+     * @param args the arguments
+     * @return 0 ok, 1 usage, 2 bad data or model file, 3 runtime failure
+     */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new TunaCommand());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler(TunaCommand::handle);
         cli.setParameterExceptionHandler((e, a) -> {
-            PrintWriter err = e.getCommandLine().getErr();
-            err.println("tuna: " + e.getMessage());
-            err.println("Run '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            PrintWriter errors = e.getCommandLine().getErr();
+            errors.println("tuna: " + e.getMessage());
+            errors.println("Run '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             return USAGE;
         });
         return cli.execute(args);
