@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+"""Generates PyTorch reference outputs for Tuna's Java tests (nothing generated here is committed).
+
+Usage (always with Debian's /usr/bin/python3, which has torch 1.13 / torchvision 0.14):
+    /usr/bin/python3 scripts/make_reference.py --out DIR [--archs resnet18,resnet34,resnet50,mobilenet_v2]
+        [--sizes 224,192] [--seed 0] [--tf-same] [--st-weights]
+
+For every arch it writes
+    DIR/<arch>.pth                         torchvision models.<arch>(weights=None) with randomised
+                                           BatchNorm weight/bias/running stats (see below);
+                                           torch.save(model.state_dict()) in the zip format
+    DIR/<arch>_input_<size>.safetensors    "input": float32 [2,3,size,size], standard normal
+    DIR/<arch>_expected_<size>.safetensors eval-mode "logits" [2,1000] and "features": the output of
+                                           everything before the pooling (resnet: conv1..layer4;
+                                           mobilenet_v2: model.features) [2,C,h,w]
+    DIR/<arch>.safetensors                 (only with --st-weights) the same weights as the .pth, in
+                                           safetensors (num_batches_tracked stored as I64)
+For resnet18 also DIR/resnet18_train_reference.safetensors:
+    "train_logits"                         model.train() forward of the 224 input (fresh weights)
+    "bn1.running_mean", "bn1.running_var"  bn1's running stats after that one forward (momentum 0.1)
+    "sgd_loss" [1]                         cross-entropy (mean) of a train-mode forward, targets [1, 3]
+    "sgd.conv1.weight", "sgd.fc.weight", "sgd.fc.bias", "sgd.layer4.1.bn2.weight"
+                                           the parameters after one plain SGD step (lr 0.1, momentum 0,
+                                           weight decay 0) from the saved weights
+    Both (a) and (b) start from a fresh copy of the saved state_dict.
+With --tf-same also DIR/mobilenet_v2_tfsame_expected_<size>.safetensors: the same weights and input,
+    but the five stride-2 convs use TF "SAME" padding (explicit F.pad then conv with padding 0); see
+    tf_same.py for the pad formula (even sizes: 0 before / 1 after; odd sizes: 1 / 1).
+DIR/manifest.json lists the files (with sha256, keys and shapes), torch/torchvision versions and seed.
+
+Randomised BatchNorm (global RNG after torch.manual_seed(seed) and the model's own init), data-
+calibrated so that activations stay sane and input dependent: one eval forward of a randn [4,3,64,64]
+batch; for every BatchNorm2d, with mu / var its input's channel stats, running_mean = mu + 0.1*sqrt(var)
+*U(-1,1), running_var = var*U(0.5,1.5), weight ~ U(0.5,1.5), bias ~ U(-0.1,0.1). (Running stats drawn
+from fixed ranges such as running_var ~ U(0.5,1.5) regardless of the real activations made resnet34/50
+logits explode to ~1e3 and a random MobileNetV2's output input-independent to ~1e-7.)
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+import zlib
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+from torchvision import models
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
+import tf_same  # noqa: E402
+
+ARCHS = ("resnet18", "resnet34", "resnet50", "mobilenet_v2")
+
+
+def build(arch):
+    return getattr(models, arch)(weights=None)
+
+
+@torch.no_grad()
+def randomise_bn(model, calib_batch=4, size=64):
+    """Data-calibrated random BatchNorm (draws from the global RNG; call after torch.manual_seed).
+
+    One eval-mode forward of a standard-normal calibration batch; just before each BatchNorm2d runs
+    (forward pre-hook, so earlier BNs are already set), its input's per-channel mean mu and variance
+    var are measured and the BN gets
+        running_mean = mu + 0.1*sqrt(var)*U(-1,1),  running_var = max(var, 1e-4) * U(0.5,1.5),
+        weight = U(0.5,1.5),  bias = U(-0.1,0.1).
+    So eval-mode BN is non-trivial (neither identity nor equal to batch statistics) while every layer's
+    output stays roughly unit-scale and input dependent, as in a trained network. (Plain U(0.5,1.5)
+    running stats unrelated to the real activations make a random MobileNetV2's output almost
+    constant: its logits then differed by ~1e-7 between two different inputs.)"""
+    x = torch.randn(calib_batch, 3, size, size)
+
+    def hook(bn, inputs):
+        h = inputs[0]
+        c = bn.num_features
+        mu = h.mean(dim=(0, 2, 3))
+        var = h.var(dim=(0, 2, 3), unbiased=False).clamp_min(1e-4)
+        bn.running_mean.copy_(mu + 0.1 * var.sqrt() * (torch.rand(c) * 2 - 1))
+        bn.running_var.copy_(var * (torch.rand(c) + 0.5))
+        bn.weight.copy_(torch.rand(c) + 0.5)
+        bn.bias.copy_(torch.rand(c) * 0.2 - 0.1)
+
+    handles = [m.register_forward_pre_hook(hook) for m in model.modules()
+               if isinstance(m, nn.BatchNorm2d)]
+    model.eval()
+    try:
+        model(x)
+    finally:
+        for hd in handles:
+            hd.remove()
+
+
+def body_features(arch, model, x):
+    """Everything before the global pooling."""
+    if arch.startswith("resnet"):
+        x = model.conv1(x)
+        x = model.bn1(x)
+        x = model.relu(x)
+        x = model.maxpool(x)
+        x = model.layer1(x)
+        x = model.layer2(x)
+        x = model.layer3(x)
+        x = model.layer4(x)
+        return x
+    if arch == "mobilenet_v2":
+        return model.features(x)
+    raise ValueError(arch)
+
+
+def head_from_features(arch, model, f):
+    if arch.startswith("resnet"):
+        return model.fc(torch.flatten(model.avgpool(f), 1))
+    if arch == "mobilenet_v2":
+        return model.classifier(torch.flatten(F.adaptive_avg_pool2d(f, (1, 1)), 1))
+    raise ValueError(arch)
+
+
+def input_for(seed, arch, size):
+    g = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(f"{arch}_{size}".encode()))
+    return torch.randn(2, 3, size, size, generator=g, dtype=torch.float32)
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Writer:
+    def __init__(self, out):
+        self.out = out
+        self.files = []
+
+    def record(self, name, kind, tensors=None, note=""):
+        path = os.path.join(self.out, name)
+        entry = {"file": name, "kind": kind, "bytes": os.path.getsize(path), "sha256": sha256(path)}
+        if tensors is not None:
+            entry["tensors"] = {k: {"dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape)}
+                                for k, v in sorted(tensors.items())}
+        if note:
+            entry["note"] = note
+        self.files.append(entry)
+        desc = ""
+        if tensors is not None:
+            if len(tensors) > 10:
+                desc = f"{len(tensors)} tensors"
+            else:
+                desc = ", ".join(f"{k}{list(v.shape)}" for k, v in sorted(tensors.items()))
+            absmax = max(float(v.abs().max()) for v in tensors.values() if v.is_floating_point())
+            desc += f"; max|x|={absmax:.4g}"
+        print(f"wrote {name:45s} {entry['bytes']:>11,d} B  {kind}  {desc}", flush=True)
+
+    def safetensors(self, name, tensors, kind, metadata=None, note=""):
+        safetensors_io.save(os.path.join(self.out, name), tensors, metadata)
+        # read back: a cheap self-check of the writer
+        back, _ = safetensors_io.load(os.path.join(self.out, name))
+        for k, v in tensors.items():
+            if not torch.equal(back[k], v.detach().cpu().contiguous()):
+                raise AssertionError(f"{name}: {k} did not round-trip")
+        self.record(name, kind, tensors, note)
+
+
+def train_reference(model_fn, state, x, w):
+    # (a) one train-mode forward from the saved state
+    m = model_fn()
+    m.load_state_dict(state)
+    m.train()
+    with torch.no_grad():
+        train_logits = m(x)
+    t = {"train_logits": train_logits.clone(),
+         "bn1.running_mean": m.bn1.running_mean.clone(),
+         "bn1.running_var": m.bn1.running_var.clone()}
+    # (b) one plain SGD step, again from the saved state
+    m = model_fn()
+    m.load_state_dict(state)
+    m.train()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.0, weight_decay=0.0)
+    opt.zero_grad()
+    loss = F.cross_entropy(m(x), torch.tensor([1, 3]))
+    loss.backward()
+    opt.step()
+    t["sgd_loss"] = loss.detach().reshape(1).clone()
+    for k in ("conv1.weight", "fc.weight", "fc.bias", "layer4.1.bn2.weight"):
+        t["sgd." + k] = m.get_parameter(k).detach().clone()
+    meta = {"targets": "[1, 3]", "loss": "F.cross_entropy (mean)",
+            "optimizer": "torch.optim.SGD lr=0.1 momentum=0 weight_decay=0",
+            "input": "resnet18_input_224.safetensors", "mode": "model.train() (batch statistics)",
+            "bn_momentum": "0.1 (torch default; running_var uses the unbiased batch variance)"}
+    w.safetensors("resnet18_train_reference.safetensors", t, "train-reference", meta)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--archs", default=",".join(ARCHS))
+    ap.add_argument("--sizes", default="224,192")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tf-same", action="store_true",
+                    help="also write mobilenet_v2_tfsame_expected_<size>.safetensors")
+    ap.add_argument("--st-weights", action="store_true",
+                    help="also write <arch>.safetensors (same weights as the .pth)")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    archs = [a.strip() for a in args.archs.split(",") if a.strip()]
+    for a in archs:
+        if a not in ARCHS:
+            ap.error(f"unknown arch {a}; known: {','.join(ARCHS)}")
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.tf_same and "mobilenet_v2" not in archs:
+        ap.error("--tf-same needs mobilenet_v2 in --archs")
+    os.makedirs(args.out, exist_ok=True)
+    w = Writer(args.out)
+    t0 = time.time()
+    sym_vs_tf = {}
+
+    for arch in archs:
+        torch.manual_seed(args.seed)
+        model = build(arch)
+        randomise_bn(model)
+        model.eval()
+        state = {k: v.clone() for k, v in model.state_dict().items()}
+        torch.save(state, os.path.join(args.out, f"{arch}.pth"))
+        w.record(f"{arch}.pth", "weights (torch.save state_dict, zip)")
+        if args.st_weights:
+            w.safetensors(f"{arch}.safetensors", state, "weights (safetensors)",
+                          {"arch": arch, "seed": str(args.seed)})
+        for size in sizes:
+            x = input_for(args.seed, arch, size)
+            w.safetensors(f"{arch}_input_{size}.safetensors", {"input": x}, "input",
+                          {"arch": arch, "size": str(size), "layout": "NCHW float32, standard normal"})
+            with torch.no_grad():
+                feats = body_features(arch, model, x)
+                logits = head_from_features(arch, model, feats)
+                full = model(x)
+            if not torch.allclose(full, logits, atol=1e-5, rtol=1e-5):
+                raise AssertionError(f"{arch}: features->head differs from model.forward")
+            w.safetensors(f"{arch}_expected_{size}.safetensors",
+                          {"logits": full, "features": feats}, "expected (eval)",
+                          {"arch": arch, "size": str(size), "mode": "eval",
+                           "input": f"{arch}_input_{size}.safetensors",
+                           "features": "output of everything before the global pooling"})
+            if arch == "mobilenet_v2" and args.tf_same:
+                tfm = tf_same.apply_tf_same(build(arch))
+                tfm.load_state_dict(state)
+                tfm.eval()
+                with torch.no_grad():
+                    tf_feats = tfm.features(x)
+                    tf_logits = tfm(x)
+                d_f = float((tf_feats - feats).abs().max())
+                d_l = float((tf_logits - full).abs().max())
+                sym_vs_tf[str(size)] = {"features_max_abs_diff": d_f, "logits_max_abs_diff": d_l}
+                print(f"  mobilenet_v2 {size}: max|TF SAME - symmetric| features {d_f:.3g}, "
+                      f"logits {d_l:.3g}")
+                w.safetensors(f"mobilenet_v2_tfsame_expected_{size}.safetensors",
+                              {"logits": tf_logits, "features": tf_feats}, "expected (eval, TF SAME)",
+                              {"arch": arch, "size": str(size), "mode": "eval",
+                               "input": f"mobilenet_v2_input_{size}.safetensors",
+                               "padding": "TF SAME on " + ",".join(tf_same.MOBILENET_V2_STRIDE2_CONVS)
+                                          + "; pad_total=max((ceil(n/s)-1)*s+k-n,0), before=total//2"})
+        if arch == "resnet18":
+            x224 = input_for(args.seed, arch, 224)
+            if 224 not in sizes:
+                w.safetensors("resnet18_input_224.safetensors", {"input": x224}, "input",
+                              {"arch": arch, "size": "224", "layout": "NCHW float32, standard normal"})
+            # reload what was written, so (a) and (b) start from exactly the saved state
+            saved = torch.load(os.path.join(args.out, "resnet18.pth"), map_location="cpu")
+            train_reference(lambda: build("resnet18"), saved, x224, w)
+
+    manifest = {
+        "generator": "scripts/make_reference.py",
+        "torch": torch.__version__, "torchvision": torchvision.__version__,
+        "seed": args.seed, "archs": archs, "sizes": sizes, "tf_same": args.tf_same,
+        "bn_randomisation": "data-calibrated (see randomise_bn): running_mean = mu + 0.1*sigma*U(-1,1), "
+                            "running_var = sigma^2*U(0.5,1.5) with mu, sigma^2 the BN input's channel "
+                            "stats on a randn [4,3,64,64] batch; weight U(0.5,1.5), bias U(-0.1,0.1)",
+        "input": "torch.Generator seeded with seed*1000003 + crc32('<arch>_<size>'), randn [2,3,s,s]",
+        "mobilenet_v2_tfsame_vs_symmetric": sym_vs_tf,
+        "files": w.files,
+    }
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    print(f"wrote manifest.json ({len(w.files)} files) in {time.time() - t0:.1f}s")
+
+
+if __name__ == "__main__":
+    main()

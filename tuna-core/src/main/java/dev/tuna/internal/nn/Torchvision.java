@@ -1,0 +1,243 @@
+package dev.tuna.internal.nn;
+
+
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.pooling.Pool;
+import java.util.List;
+
+/**
+ * Builds torchvision's ResNet and MobileNetV2 from DJL blocks, recording every parameter under its
+ * torchvision {@code state_dict} name, so that torchvision weight files load one-to-one.
+ */
+public final class Torchvision {
+    /** torchvision's batch-norm epsilon. */
+    public static final float BN_EPS = 1e-5f;
+    /** torchvision's batch-norm momentum (0.1), in DJL's convention ({@code 1 - 0.1}). */
+    public static final float BN_MOMENTUM_DJL = 0.9f;
+
+    private final NamedParameters names;
+    private final boolean tfSame;
+
+    /**
+     * Creates a builder.
+     *
+     * @param names where parameter names are recorded
+     * @param tfSame whether stride-2 convolutions use TensorFlow "SAME" padding (MobileNetV2 weights
+     *     converted from TensorFlow) instead of symmetric padding
+     */
+    public Torchvision(NamedParameters names, boolean tfSame) {
+        this.names = names;
+        this.tfSame = tfSame;
+    }
+
+    private Block conv(String name, int out, int kernel, int stride, int padding, int groups, boolean bias) {
+        Conv2d conv = Conv2d.builder()
+                .setKernelShape(new Shape(kernel, kernel))
+                .optStride(new Shape(stride, stride))
+                .optPadding(new Shape(padding, padding))
+                .setFilters(out)
+                .optGroups(groups)
+                .optBias(bias)
+                .build();
+        names.conv(name, conv);
+        return conv;
+    }
+
+    /** A convolution whose padding follows torchvision ({@code (k-1)/2}) or TF SAME when strided. */
+    private Block paddedConv(String name, int out, int kernel, int stride, int groups) {
+        if (tfSame && stride > 1) {
+            return new SequentialBlock().add(new TfSamePad(kernel, stride)).add(conv(name, out, kernel, stride, 0, groups,
+                    false));
+        }
+        return conv(name, out, kernel, stride, (kernel - 1) / 2, groups, false);
+    }
+
+    private Block batchNorm(String name) {
+        BatchNorm norm = BatchNorm.builder().optEpsilon(BN_EPS).optMomentum(BN_MOMENTUM_DJL).build();
+        return names.batchNorm(name, norm);
+    }
+
+    private Block linear(String name, int out, boolean bias) {
+        Linear linear = Linear.builder().setUnits(out).optBias(bias).build();
+        names.linear(name, linear);
+        return linear;
+    }
+
+    // ---------------------------------------------------------------- ResNet
+
+    /**
+     * ResNet's body: everything before the average pool, i.e. conv1 … layer4.
+     *
+     * @param layers blocks per stage, e.g. {2, 2, 2, 2} for ResNet-18
+     * @param bottleneck whether to use bottleneck blocks (ResNet-50 and deeper)
+     * @return the body
+     */
+    public SequentialBlock resnetBody(int[] layers, boolean bottleneck) {
+        SequentialBlock body = new SequentialBlock();
+        body.add(conv("conv1", 64, 7, 2, 3, 1, false));
+        body.add(batchNorm("bn1"));
+        body.add(Activation.reluBlock());
+        body.add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
+        int expansion = bottleneck ? 4 : 1;
+        int inplanes = 64;
+        int[] planes = {64, 128, 256, 512};
+        for (int stage = 0; stage < 4; stage++) {
+            for (int b = 0; b < layers[stage]; b++) {
+                int stride = stage > 0 && b == 0 ? 2 : 1;
+                String prefix = "layer" + (stage + 1) + "." + b;
+                int width = planes[stage];
+                SequentialBlock main = new SequentialBlock();
+                if (bottleneck) {
+                    main.add(conv(prefix + ".conv1", width, 1, 1, 0, 1, false)).add(batchNorm(prefix + ".bn1"))
+                            .add(Activation.reluBlock())
+                            .add(conv(prefix + ".conv2", width, 3, stride, 1, 1, false)).add(batchNorm(prefix + ".bn2"))
+                            .add(Activation.reluBlock())
+                            .add(conv(prefix + ".conv3", width * expansion, 1, 1, 0, 1, false))
+                            .add(batchNorm(prefix + ".bn3"));
+                } else {
+                    main.add(conv(prefix + ".conv1", width, 3, stride, 1, 1, false)).add(batchNorm(prefix + ".bn1"))
+                            .add(Activation.reluBlock())
+                            .add(conv(prefix + ".conv2", width, 3, 1, 1, 1, false)).add(batchNorm(prefix + ".bn2"));
+                }
+                Block shortcut = null;
+                if (stride != 1 || inplanes != width * expansion) {
+                    shortcut = new SequentialBlock()
+                            .add(conv(prefix + ".downsample.0", width * expansion, 1, stride, 0, 1, false))
+                            .add(batchNorm(prefix + ".downsample.1"));
+                }
+                body.add(new Residual(main, shortcut, true));
+                inplanes = width * expansion;
+            }
+        }
+        return body;
+    }
+
+    /**
+     * The complete torchvision ResNet: body, global average pool, {@code fc}.
+     *
+     * @param layers blocks per stage
+     * @param bottleneck bottleneck blocks
+     * @param classes outputs of {@code fc}
+     * @return the network
+     */
+    public SequentialBlock resnet(int[] layers, boolean bottleneck, int classes) {
+        SequentialBlock net = resnetBody(layers, bottleneck);
+        net.add(Pool.globalAvgPool2dBlock());
+        net.add(linear("fc", classes, true));
+        return net;
+    }
+
+    // ---------------------------------------------------------------- MobileNetV2
+
+    private Block convBnRelu6(String prefix, int out, int kernel, int stride, int groups) {
+        return new SequentialBlock()
+                .add(paddedConv(prefix + ".0", out, kernel, stride, groups))
+                .add(batchNorm(prefix + ".1"))
+                .add(relu6());
+    }
+
+    private static Block relu6() {
+        return new LambdaBlock(list -> new NDList(list.singletonOrThrow().clip(0, 6)), "relu6");
+    }
+
+    /**
+     * MobileNetV2 (width 1.0) {@code features}: the body, ending with the 1×1 conv to 1280 channels.
+     *
+     * @return the body
+     */
+    public SequentialBlock mobilenetV2Body() {
+        int[][] settings = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1},
+            {6, 160, 3, 2}, {6, 320, 1, 1}};
+        SequentialBlock features = new SequentialBlock();
+        features.add(convBnRelu6("features.0", 32, 3, 2, 1));
+        int input = 32;
+        int index = 1;
+        for (int[] s : settings) {
+            int t = s[0];
+            int c = s[1];
+            for (int i = 0; i < s[2]; i++) {
+                int stride = i == 0 ? s[3] : 1;
+                String prefix = "features." + index + ".conv";
+                int hidden = input * t;
+                SequentialBlock main = new SequentialBlock();
+                int layer = 0;
+                if (t != 1) {
+                    main.add(convBnRelu6(prefix + "." + layer++, hidden, 1, 1, 1));
+                }
+                main.add(convBnRelu6(prefix + "." + layer++, hidden, 3, stride, hidden));
+                main.add(conv(prefix + "." + layer++, c, 1, 1, 0, 1, false));
+                main.add(batchNorm(prefix + "." + layer));
+                features.add(stride == 1 && input == c ? new Residual(main, null, false) : main);
+                input = c;
+                index++;
+            }
+        }
+        features.add(convBnRelu6("features." + index, 1280, 1, 1, 1));
+        return features;
+    }
+
+    /**
+     * The complete torchvision MobileNetV2: features, global average pool, dropout 0.2, {@code classifier.1}.
+     *
+     * @param classes outputs of the classifier
+     * @return the network
+     */
+    public SequentialBlock mobilenetV2(int classes) {
+        SequentialBlock net = mobilenetV2Body();
+        net.add(Pool.globalAvgPool2dBlock());
+        net.add(Dropout.builder().optRate(0.2f).build());
+        net.add(linear("classifier.1", classes, true));
+        return net;
+    }
+
+    // ---------------------------------------------------------------- fast.ai head
+
+    /**
+     * fast.ai's head for a body with {@code channels} outputs: concat(adaptive max pool, adaptive avg
+     * pool) → flatten → [BatchNorm1d → Dropout → Linear (no bias) → ReLU] per hidden layer →
+     * BatchNorm1d → Dropout → Linear(classes, no bias). Parameters are named {@code head.bn0},
+     * {@code head.fc0}, {@code head.bn1}, {@code head.fc1}, ...
+     *
+     * @param hidden hidden layer widths (fast.ai: [512])
+     * @param dropouts dropout before each linear layer (fast.ai: [0.25, 0.5]), one more than hidden
+     * @param classes outputs
+     * @return the head
+     */
+    public SequentialBlock head(List<Integer> hidden, List<Float> dropouts, int classes) {
+        if (dropouts.size() != hidden.size() + 1) {
+            throw new IllegalArgumentException("need " + (hidden.size() + 1) + " dropout rates, got " + dropouts.size());
+        }
+        SequentialBlock head = new SequentialBlock();
+        head.add(new ParallelBlock(
+                list -> new NDList(NDArrays.concat(new NDList(list.get(0).singletonOrThrow(),
+                        list.get(1).singletonOrThrow()), 1)),
+                List.of(Pool.globalMaxPool2dBlock(), Pool.globalAvgPool2dBlock())));
+        head.add(Blocks.batchFlattenBlock());
+        for (int i = 0; i <= hidden.size(); i++) {
+            head.add(batchNorm("head.bn" + i));
+            float rate = dropouts.get(i);
+            if (rate > 0) {
+                head.add(Dropout.builder().optRate(rate).build());
+            }
+            boolean last = i == hidden.size();
+            head.add(linear("head.fc" + i, last ? classes : hidden.get(i), false));
+            if (!last) {
+                head.add(Activation.reluBlock());
+            }
+        }
+        return head;
+    }
+
+}

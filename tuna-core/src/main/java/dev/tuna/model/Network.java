@@ -1,0 +1,313 @@
+package dev.tuna.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.training.ParameterStore;
+import dev.tuna.TunaException;
+import dev.tuna.internal.nn.NamedParameters;
+import dev.tuna.internal.nn.ObservedBatchNorm;
+import dev.tuna.internal.nn.Torchvision;
+import dev.tuna.model.weights.Tensor;
+import dev.tuna.model.weights.WeightFile;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+
+/**
+ * A convolutional network built as torchvision builds it, as DJL blocks whose parameters carry
+ * torchvision's {@code state_dict} names: either torchvision's complete ImageNet classifier, or a
+ * pretrained body with fast.ai's head for transfer learning.
+ *
+ * <p>Owns the native memory of its parameters; close it when done.
+ */
+public final class Network implements AutoCloseable {
+    private final Architecture architecture;
+    private final SequentialBlock block;
+    private final NamedParameters names;
+    private final NDManager manager;
+    private final ParameterStore store;
+    private final int classes;
+    private final boolean transfer;
+
+    private Network(Architecture architecture, SequentialBlock block, NamedParameters names, int classes,
+            boolean transfer, NDManager parent, int imageSize, long seed) {
+        this.architecture = architecture;
+        this.block = block;
+        this.names = names;
+        this.classes = classes;
+        this.transfer = transfer;
+        this.manager = parent.newSubManager();
+        this.store = new ParameterStore(manager, false);
+        block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, imageSize, imageSize));
+        initialize(seed);
+    }
+
+    /**
+     * Builds torchvision's complete classifier ({@code resnet18()}, {@code mobilenet_v2()}, ...).
+     *
+     * @param architecture the architecture
+     * @param classes classifier outputs (1000 for ImageNet weights)
+     * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
+     * @param manager the parent manager
+     * @param seed seed of the random initialisation
+     * @return the network
+     */
+    public static Network torchvision(Architecture architecture, int classes, boolean tfSamePadding,
+            NDManager manager, long seed) {
+        NamedParameters names = new NamedParameters();
+        SequentialBlock block = architecture.complete(new Torchvision(names, tfSamePadding), classes);
+        return new Network(architecture, block, names, classes, false, manager, 64, seed);
+    }
+
+    /**
+     * Builds a body with fast.ai's head for {@code classes} classes.
+     *
+     * @param architecture the body's architecture
+     * @param head the head's shape
+     * @param classes number of classes
+     * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
+     * @param manager the parent manager
+     * @param seed seed of the head's (and body's) random initialisation
+     * @return the network
+     */
+    public static Network transfer(Architecture architecture, HeadSpec head, int classes, boolean tfSamePadding,
+            NDManager manager, long seed) {
+        if (classes < 2) {
+            throw TunaException.usage("A classifier needs at least 2 classes; found " + classes + ".");
+        }
+        NamedParameters names = new NamedParameters();
+        Torchvision builder = new Torchvision(names, tfSamePadding);
+        SequentialBlock block = new SequentialBlock();
+        block.add(architecture.body(builder));
+        block.add(builder.head(head.hidden(), head.dropouts(), classes));
+        return new Network(architecture, block, names, classes, true, manager, 64, seed);
+    }
+
+    /** torchvision's initialisation for the body, fast.ai's for the head; seeded, so reproducible. */
+    private void initialize(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (Map.Entry<String, Parameter> entry : names.all().entrySet()) {
+            String name = entry.getKey();
+            NDArray array = entry.getValue().getArray();
+            Shape shape = array.getShape();
+            int size = Math.toIntExact(shape.size());
+            float[] values = new float[size];
+            boolean head = name.startsWith("head.");
+            if (names.isBatchNorm(name)) {
+                float fill = name.endsWith(".weight") || name.endsWith(".running_var") ? 1f
+                        : head && name.endsWith(".bias") ? 1e-3f : 0f;
+                Arrays.fill(values, fill);
+            } else if (name.endsWith(".weight") && shape.dimension() == 4) {
+                double std = Math.sqrt(2.0 / (shape.get(0) * shape.get(2) * shape.get(3))); // kaiming, fan_out
+                fillNormal(values, std, random);
+            } else if (name.endsWith(".weight") && shape.dimension() == 2) {
+                double std = head ? Math.sqrt(2.0 / shape.get(1)) : 0.01; // fast.ai kaiming fan_in; torchvision fc
+                fillNormal(values, std, random);
+            } // biases of the original classifier stay 0
+            array.set(FloatBuffer.wrap(values));
+        }
+    }
+
+    private static void fillNormal(float[] values, double std, SplittableRandom random) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * std);
+        }
+    }
+
+    /**
+     * Returns the architecture.
+     *
+     * @return the architecture
+     */
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    /**
+     * Returns the number of outputs.
+     *
+     * @return classes
+     */
+    public int classes() {
+        return classes;
+    }
+
+    /**
+     * Whether this is a body with fast.ai's head (rather than torchvision's complete classifier).
+     *
+     * @return true for transfer networks
+     */
+    public boolean isTransfer() {
+        return transfer;
+    }
+
+    /**
+     * Returns the DJL block.
+     *
+     * @return the block
+     */
+    public SequentialBlock block() {
+        return block;
+    }
+
+    /**
+     * Returns every parameter (including batch-norm running statistics) by torchvision name.
+     *
+     * @return the parameters in network order
+     */
+    public Map<String, Parameter> parameters() {
+        return names.all();
+    }
+
+    /**
+     * Whether a parameter name belongs to a batch norm layer.
+     *
+     * @param name the parameter name
+     * @return true for batch-norm weights, biases and running statistics
+     */
+    public boolean isBatchNorm(String name) {
+        return names.isBatchNorm(name);
+    }
+
+    /**
+     * Returns the parameter group of a parameter (0 and 1: body, 2: head).
+     *
+     * @param name the parameter name
+     * @return the group
+     */
+    public int group(String name) {
+        return architecture.group(name);
+    }
+
+    /**
+     * Runs the network.
+     *
+     * @param input float32 {@code [n, 3, h, w]}
+     * @param training training mode (batch statistics, dropout) or evaluation mode
+     * @return logits {@code [n, classes]}
+     */
+    public NDArray forward(NDArray input, boolean training) {
+        return block.forward(store, new NDList(input), training).singletonOrThrow();
+    }
+
+    /**
+     * Runs only the body (everything before the global pool) in evaluation mode.
+     *
+     * @param input float32 {@code [n, 3, h, w]}
+     * @return feature maps {@code [n, channels, h', w']}
+     */
+    public NDArray features(NDArray input) {
+        ai.djl.nn.Block body = transfer ? block.getChildren().get(0).getValue() : null;
+        if (body == null) {
+            int bodyLayers = block.getChildren().size() - (architecture == Architecture.MOBILENET_V2 ? 3 : 2);
+            NDList x = new NDList(input);
+            for (int i = 0; i < bodyLayers; i++) {
+                x = block.getChildren().get(i).getValue().forward(store, x, false);
+            }
+            return x.singletonOrThrow();
+        }
+        return body.forward(store, new NDList(input), false).singletonOrThrow();
+    }
+
+    /**
+     * Sets parameters from a weight file ({@code .pth} or safetensors, torchvision names).
+     *
+     * @param file the weights
+     * @param mode how strictly names and shapes must match
+     * @return what was loaded and what was not
+     * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) listing every missing,
+     *     unexpected and mismatched name at once when the mode's requirements are not met
+     */
+    public LoadReport load(WeightFile file, LoadMode mode) {
+        Map<String, Tensor> tensors = new HashMap<>();
+        for (Map.Entry<String, Tensor> e : file.tensors().entrySet()) {
+            if (!e.getKey().endsWith(".num_batches_tracked")) {
+                tensors.put(e.getKey(), e.getValue());
+            }
+        }
+        List<String> loaded = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        List<String> mismatched = new ArrayList<>();
+        Map<String, float[]> values = new HashMap<>();
+        for (Map.Entry<String, Parameter> e : names.all().entrySet()) {
+            String name = e.getKey();
+            Tensor tensor = tensors.get(name);
+            long[] expected = e.getValue().getArray().getShape().getShape();
+            if (tensor == null) {
+                missing.add(name);
+            } else if (!Arrays.equals(tensor.shape(), expected)) {
+                mismatched.add(name + ": file " + Arrays.toString(tensor.shape()) + " vs network "
+                        + Arrays.toString(expected));
+            } else if (!tensor.dtype().isFloatingPoint()) {
+                mismatched.add(name + ": file has " + tensor.dtype() + ", expected floating point");
+            } else {
+                values.put(name, tensor.toFloats());
+            }
+        }
+        List<String> unexpected = tensors.keySet().stream().filter(n -> !names.all().containsKey(n)).sorted()
+                .collect(Collectors.toList());
+        List<String> requiredMissing = missing;
+        List<String> disallowedExtra = unexpected;
+        if (mode == LoadMode.BODY) {
+            requiredMissing = missing.stream().filter(n -> !n.startsWith("head.")).toList();
+            disallowedExtra = unexpected.stream().filter(n -> !n.startsWith("fc.") && !n.startsWith("classifier."))
+                    .toList();
+        }
+        if (mode != LoadMode.PARTIAL && (!requiredMissing.isEmpty() || !disallowedExtra.isEmpty()
+                || !mismatched.isEmpty())) {
+            throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "The weights in " + file.path()
+                    + " do not fit " + architecture.id() + (transfer ? " (body)" : "") + ": "
+                    + list("missing", requiredMissing) + list("unexpected", disallowedExtra)
+                    + list("shape mismatch", mismatched)
+                    + "Check that the file is for " + architecture.id() + ", or load it partially.");
+        }
+        for (Map.Entry<String, float[]> e : values.entrySet()) {
+            names.all().get(e.getKey()).getArray().set(FloatBuffer.wrap(e.getValue()));
+            loaded.add(e.getKey());
+        }
+        loaded.sort(null);
+        return new LoadReport(loaded, missing, unexpected, mismatched);
+    }
+
+    private static String list(String what, List<String> items) {
+        if (items.isEmpty()) {
+            return "";
+        }
+        int shown = Math.min(items.size(), 12);
+        return items.size() + " " + what + " (" + String.join(", ", items.subList(0, shown))
+                + (items.size() > shown ? ", ... " + (items.size() - shown) + " more" : "") + "); ";
+    }
+
+    /**
+     * Returns the observable batch-norm layers (for recalibration and diagnostics).
+     *
+     * @return the layers in network order
+     */
+    public List<ObservedBatchNorm> batchNormLayers() {
+        return names.batchNormLayers();
+    }
+
+    /**
+     * Creates a manager for temporary arrays whose lifetime the caller controls.
+     *
+     * @return a sub-manager of this network's manager
+     */
+    public NDManager newManager() {
+        return manager.newSubManager();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
