@@ -1,0 +1,135 @@
+package dev.tuna.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import dev.tuna.internal.nn.ObservedBatchNorm;
+import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+
+/**
+ * Re-derives batch-norm statistics from data without changing what the network computes in
+ * evaluation mode.
+ *
+ * <p>Weights imported with batch norm folded into the convolutions have identity batch norms
+ * ({@code running_mean = 0}, {@code running_var ≈ 1}); in training mode such a layer would normalise
+ * each channel to unit variance, which the pretrained network never did. Recalibration runs the
+ * network in evaluation mode over some images, measures each batch norm's input mean μ and variance
+ * σ² per channel, and sets {@code running_mean = μ}, {@code running_var = σ²},
+ * {@code weight' = weight · sqrt(σ² + eps) / sqrt(var + eps)} and
+ * {@code bias' = bias + weight · (μ − mean) / sqrt(var + eps)}: the evaluation output is unchanged,
+ * and batch statistics in training mode now roughly match the running ones. It works for any batch
+ * norm, folded or not.
+ */
+public final class BatchNormRecalibration {
+    private BatchNormRecalibration() {}
+
+    /** Per-channel mean and variance of one layer, merged across batches (Chan et al.). */
+    private static final class Moments {
+        double count;
+        double[] mean;
+        double[] m2;
+
+        void add(NDArray x) {
+            int[] axes = x.getShape().dimension() == 4 ? new int[] {0, 2, 3} : new int[] {0};
+            long n = x.getShape().size() / x.getShape().get(1);
+            try (NDArray batchSum = x.sum(axes, true); NDArray batchMean = batchSum.div(n); NDArray centered = x.sub(batchMean);
+                 NDArray squares = centered.square(); NDArray sumSquares = squares.sum(axes)) {
+                float[] bm = batchMean.toFloatArray();
+                float[] bs = sumSquares.toFloatArray();
+                if (mean == null) {
+                    mean = new double[bm.length];
+                    m2 = new double[bm.length];
+                }
+                double total = count + n;
+                for (int c = 0; c < bm.length; c++) {
+                    double delta = bm[c] - mean[c];
+                    mean[c] += delta * n / total;
+                    m2[c] += bs[c] + delta * delta * count * n / total;
+                }
+                count = total;
+            }
+        }
+    }
+
+    /**
+     * Recalibrates the body's batch norms (the head's are left alone).
+     *
+     * @param network the network
+     * @param batches inputs to measure on, e.g. a few hundred training images in batches
+     * @param toArray turns a batch into a float {@code [n, 3, h, w]} array in the given manager
+     * @param <B> the batch type
+     * @return the number of layers recalibrated
+     */
+    public static <B> int run(Network network, Iterable<B> batches, java.util.function.BiFunction<B, NDManager,
+            NDArray> toArray) {
+        List<ObservedBatchNorm> layers = network.batchNormLayers().stream()
+                .filter(layer -> !layer.name().startsWith("head.")).toList();
+        Map<String, Moments> moments = new HashMap<>();
+        for (ObservedBatchNorm layer : layers) {
+            moments.put(layer.name(), new Moments());
+            layer.observe((name, input) -> moments.get(name).add(input));
+        }
+        try {
+            for (B batch : batches) {
+                try (NDManager scope = network.newManager()) {
+                    NDArray input = toArray.apply(batch, scope);
+                    network.features(input);
+                }
+            }
+        } finally {
+            for (ObservedBatchNorm layer : layers) {
+                layer.observe(null);
+            }
+        }
+        Map<String, Parameter> parameters = network.parameters();
+        int updated = 0;
+        for (ObservedBatchNorm layer : layers) {
+            Moments m = moments.get(layer.name());
+            if (m.mean == null || m.count < 2) {
+                continue;
+            }
+            String p = layer.name();
+            float eps = dev.tuna.internal.nn.Torchvision.BN_EPS;
+            float[] weight = parameters.get(p + ".weight").getArray().toFloatArray();
+            float[] bias = parameters.get(p + ".bias").getArray().toFloatArray();
+            float[] mean = parameters.get(p + ".running_mean").getArray().toFloatArray();
+            float[] var = parameters.get(p + ".running_var").getArray().toFloatArray();
+            int channels = weight.length;
+            float[] newWeight = new float[channels];
+            float[] newBias = new float[channels];
+            float[] newMean = new float[channels];
+            float[] newVar = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                double mu = m.mean[c];
+                double sigma2 = m.m2[c] / m.count;
+                double oldStd = Math.sqrt(var[c] + eps);
+                newWeight[c] = (float) (weight[c] * Math.sqrt(sigma2 + eps) / oldStd);
+                newBias[c] = (float) (bias[c] + weight[c] * (mu - mean[c]) / oldStd);
+                newMean[c] = (float) mu;
+                newVar[c] = (float) sigma2;
+            }
+            parameters.get(p + ".weight").getArray().set(FloatBuffer.wrap(newWeight));
+            parameters.get(p + ".bias").getArray().set(FloatBuffer.wrap(newBias));
+            parameters.get(p + ".running_mean").getArray().set(FloatBuffer.wrap(newMean));
+            parameters.get(p + ".running_var").getArray().set(FloatBuffer.wrap(newVar));
+            updated++;
+        }
+        return updated;
+    }
+
+    /**
+     * Convenience overload for inputs that already are arrays.
+     *
+     * @param network the network
+     * @param inputs float {@code [n, 3, h, w]} arrays
+     * @return the number of layers recalibrated
+     */
+    public static int run(Network network, List<NDArray> inputs) {
+        return run(network, inputs, (array, manager) -> array);
+    }
+
+}

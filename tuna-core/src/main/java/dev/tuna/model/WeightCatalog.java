@@ -1,0 +1,198 @@
+package dev.tuna.model;
+
+import dev.tuna.ProgressListener;
+import dev.tuna.TunaException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Finds the file of a {@link PretrainedWeights} entry: in the cache folder ({@code $TUNA_HOME},
+ * default {@code ~/.cache/tuna}), or by downloading it with a progress bar and checksum verification.
+ * A download goes to a temporary file that is renamed into place only after its checksum matched,
+ * so a partial or corrupt download is never used.
+ */
+public final class WeightCatalog {
+    private final Path home;
+    private final HttpClient http;
+    private final ProgressListener progress;
+
+    private WeightCatalog(Path home, ProgressListener progress) {
+        this.home = home;
+        this.progress = progress;
+        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(20)).build();
+    }
+
+    /**
+     * A catalogue rooted at {@code home}.
+     *
+     * @param home the cache root; weights live in {@code home/weights/}
+     * @param progress receives "download" progress in bytes
+     * @return the catalogue
+     */
+    public static WeightCatalog at(Path home, ProgressListener progress) {
+        return new WeightCatalog(home, progress);
+    }
+
+    /**
+     * The catalogue at {@code $TUNA_HOME} (or {@code ~/.cache/tuna}).
+     *
+     * @param progress receives "download" progress in bytes
+     * @return the catalogue
+     */
+    public static WeightCatalog standard(ProgressListener progress) {
+        return at(defaultHome(), progress);
+    }
+
+    /**
+     * Returns {@code $TUNA_HOME}, or {@code ~/.cache/tuna} when it is not set.
+     *
+     * @return the folder
+     */
+    public static Path defaultHome() {
+        String env = System.getenv("TUNA_HOME");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "tuna");
+    }
+
+    /**
+     * Returns where an entry's file is cached: {@code home/weights/<file>}.
+     *
+     * @param weights the entry
+     * @return the path (which may not exist yet)
+     */
+    public Path cachePath(PretrainedWeights weights) {
+        return home.resolve("weights").resolve(weights.fileName());
+    }
+
+    /** The places a file may already be: the cache, and {@code home/pretrained/<arch>/} (../shared's layout). */
+    private List<Path> candidates(PretrainedWeights weights) {
+        return List.of(cachePath(weights),
+                home.resolve("pretrained").resolve(weights.architecture().id()).resolve(weights.fileName()));
+    }
+
+    /**
+     * Returns the local file of an entry, downloading it when it is not cached.
+     *
+     * @param weights the entry
+     * @return a verified file
+     * @throws TunaException when the file is missing and cannot be downloaded, or its checksum is wrong
+     */
+    public Path resolve(PretrainedWeights weights) {
+        for (Path candidate : candidates(weights)) {
+            if (Files.isRegularFile(candidate)) {
+                String digest = sha256(candidate);
+                if (!weights.accepts(digest)) {
+                    throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "The cached weights " + candidate
+                            + " have SHA-256 " + digest + ", expected " + weights.sha256()
+                            + (weights.sha256().length() < 64 ? "..." : "") + ". The file is damaged or not "
+                            + weights.name() + "; delete it to download it again.");
+                }
+                return candidate;
+            }
+        }
+        if (weights.url().isEmpty()) {
+            throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "The weights '" + weights.name() + "' ("
+                    + weights.description() + ") cannot be downloaded. Put " + weights.fileName() + " (SHA-256 "
+                    + weights.sha256() + ") at " + cachePath(weights) + " or "
+                    + candidates(weights).get(1) + ", or pass the file itself.");
+        }
+        return download(weights);
+    }
+
+    private Path download(PretrainedWeights weights) {
+        Path target = cachePath(weights);
+        String url = weights.url().orElseThrow();
+        Path partial = null;
+        try {
+            Files.createDirectories(target.getParent());
+            partial = Files.createTempFile(target.getParent(), weights.fileName(), ".part");
+            HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofMinutes(30)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            if (response.statusCode() != 200) {
+                response.body().close();
+                throw new IOException("HTTP " + response.statusCode());
+            }
+            long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+            MessageDigest sha = newSha256();
+            try (InputStream in = new DigestInputStream(response.body(), sha);
+                 OutputStream out = Files.newOutputStream(partial)) {
+                byte[] buffer = new byte[1 << 16];
+                long done = 0;
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    out.write(buffer, 0, n);
+                    done += n;
+                    progress.update("download", done, total > 0 ? total : done + 1);
+                }
+                progress.update("download", done, done);
+            }
+            String digest = HexFormat.of().formatHex(sha.digest());
+            if (!weights.accepts(digest)) {
+                throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "The download of " + url
+                        + " has SHA-256 " + digest + ", expected " + weights.sha256()
+                        + (weights.sha256().length() < 64 ? "..." : "") + "; it was discarded. Try again later,"
+                        + " or download it yourself and put it at " + target + ".");
+            }
+            try {
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            partial = null;
+            return target;
+        } catch (IOException e) {
+            throw new TunaException(TunaException.Kind.RUNTIME, "Could not download the weights '" + weights.name()
+                    + "' from " + url + " (" + e.getMessage() + "). Without internet access, download "
+                    + weights.fileName() + " elsewhere and put it at " + target + ", or pass the file itself.", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TunaException(TunaException.Kind.RUNTIME, "Interrupted while downloading " + url, e);
+        } finally {
+            if (partial != null) {
+                try {
+                    Files.deleteIfExists(partial);
+                } catch (IOException ignored) {
+                    // best effort: a leftover .part file is never used
+                }
+            }
+        }
+    }
+
+    /**
+     * Computes a file's SHA-256.
+     *
+     * @param file the file
+     * @return lowercase hex
+     */
+    public static String sha256(Path file) {
+        MessageDigest sha = newSha256();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "Cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+}
