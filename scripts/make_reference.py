@@ -49,6 +49,7 @@ import torch.nn.functional as F
 import torchvision
 from torchvision import models
 
+sys.dont_write_bytecode = True  # no scripts/__pycache__ in the work tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
 import tf_same  # noqa: E402

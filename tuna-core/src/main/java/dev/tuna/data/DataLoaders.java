@@ -19,9 +19,11 @@ public final class DataLoaders implements AutoCloseable {
     private final DataLoader valid;
     private final List<String> classes;
     private final DatasetSummary summary;
+    private final ImageFolder spec;
 
-    private DataLoaders(ImageCache cache, DataLoader train, DataLoader valid, List<String> classes,
+    private DataLoaders(ImageFolder spec, ImageCache cache, DataLoader train, DataLoader valid, List<String> classes,
             DatasetSummary summary) {
+        this.spec = spec;
         this.cache = cache;
         this.train = train;
         this.valid = valid;
@@ -29,8 +31,13 @@ public final class DataLoaders implements AutoCloseable {
         this.summary = summary;
     }
 
-    static DataLoaders create(ImageList list, List<String> classes, Split split, ImageCache cache,
-            double decodeSeconds, int size, Normalization normalization, int batchSize, boolean flip, long seed) {
+    static DataLoaders create(ImageFolder spec, ImageList list, List<String> classes, Split split, ImageCache cache,
+            double decodeSeconds) {
+        int size = spec.size();
+        Normalization normalization = spec.normalization();
+        int batchSize = spec.batchSize();
+        boolean flip = spec.flip();
+        long seed = spec.seed();
         List<ImageItem> items = list.items();
         Map<String, Integer> classIndex = new HashMap<>();
         for (int i = 0; i < classes.size(); i++) {
@@ -99,7 +106,7 @@ public final class DataLoaders implements AutoCloseable {
                 trainBatch, size, normalization, seed);
         DataLoader valid = new DataLoader("valid", cache, items, validItems, targets, classes, false, false,
                 batchSize, size, normalization, seed);
-        return new DataLoaders(cache, train, valid, classes, summary);
+        return new DataLoaders(spec, cache, train, valid, classes, summary);
     }
 
     private static void checkEveryClassTrains(ImageList list, List<String> classes, int[] trainPerClass,
@@ -168,6 +175,15 @@ public final class DataLoaders implements AutoCloseable {
      */
     public DatasetSummary summary() {
         return summary;
+    }
+
+    /**
+     * Returns the specification these loaders were made from, e.g. to load a test folder the same way.
+     *
+     * @return the specification
+     */
+    public ImageFolder spec() {
+        return spec;
     }
 
     /** Frees the presized cache; the loaders must not be used afterwards. */

@@ -46,11 +46,13 @@ public final class ImageFolder {
     private final ImageDecoder decoder;
     private final List<String> vocabulary;
     private final ProgressListener progress;
+    private final int limitPerClass;
 
     private ImageFolder(Path root, Splitter splitter, int size, ResizeMethod method, PadMode padMode,
             Normalization normalization, int batchSize, boolean flip, long seed, int threads, CacheMode cacheMode,
             Path cacheDirectory, long memoryBudget, ImageDecoder decoder, List<String> vocabulary,
-            ProgressListener progress) {
+            ProgressListener progress, int limitPerClass) {
+        this.limitPerClass = limitPerClass;
         this.root = root;
         this.splitter = splitter;
         this.size = size;
@@ -82,7 +84,7 @@ public final class ImageFolder {
                 PadMode.REFLECTION, Normalization.IMAGENET, DEFAULT_BATCH_SIZE, false, 42,
                 Runtime.getRuntime().availableProcessors(), CacheMode.AUTO,
                 Path.of(System.getProperty("java.io.tmpdir")), -1, ImageDecoder.standard(), null,
-                ProgressListener.NONE);
+                ProgressListener.NONE, 0);
     }
 
     /**
@@ -94,7 +96,7 @@ public final class ImageFolder {
     public ImageFolder split(Splitter splitter) {
         return new ImageFolder(root, Objects.requireNonNull(splitter), size, method, padMode, normalization,
                 batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress);
+                progress, limitPerClass);
     }
 
     /**
@@ -110,7 +112,7 @@ public final class ImageFolder {
         }
         return new ImageFolder(root, splitter, size, Objects.requireNonNull(method), padMode, normalization,
                 batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress);
+                progress, limitPerClass);
     }
 
     /**
@@ -122,7 +124,7 @@ public final class ImageFolder {
     public ImageFolder padMode(PadMode padMode) {
         return new ImageFolder(root, splitter, size, method, Objects.requireNonNull(padMode), normalization,
                 batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress);
+                progress, limitPerClass);
     }
 
     /**
@@ -134,7 +136,7 @@ public final class ImageFolder {
     public ImageFolder normalize(Normalization normalization) {
         return new ImageFolder(root, splitter, size, method, padMode, Objects.requireNonNull(normalization),
                 batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress);
+                progress, limitPerClass);
     }
 
     /**
@@ -148,7 +150,7 @@ public final class ImageFolder {
             throw TunaException.usage("The batch size must be at least 1; found " + batchSize + ".");
         }
         return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress);
+                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, limitPerClass);
     }
 
     /**
@@ -159,7 +161,7 @@ public final class ImageFolder {
      */
     public ImageFolder flip(boolean flip) {
         return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress);
+                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, limitPerClass);
     }
 
     /**
@@ -170,7 +172,7 @@ public final class ImageFolder {
      */
     public ImageFolder seed(long seed) {
         return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress);
+                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, limitPerClass);
     }
 
     /**
@@ -184,7 +186,7 @@ public final class ImageFolder {
             throw TunaException.usage("The number of threads must be at least 1; found " + threads + ".");
         }
         return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress);
+                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, limitPerClass);
     }
 
     /**
@@ -199,7 +201,7 @@ public final class ImageFolder {
     public ImageFolder cache(CacheMode mode, Path directory, long memoryBudget) {
         return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
                 threads, Objects.requireNonNull(mode), Objects.requireNonNull(directory), memoryBudget, decoder,
-                vocabulary, progress);
+                vocabulary, progress, limitPerClass);
     }
 
     /**
@@ -211,7 +213,7 @@ public final class ImageFolder {
     public ImageFolder decoder(ImageDecoder decoder) {
         return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
                 threads, cacheMode, cacheDirectory, memoryBudget, Objects.requireNonNull(decoder), vocabulary,
-                progress);
+                progress, limitPerClass);
     }
 
     /**
@@ -223,7 +225,22 @@ public final class ImageFolder {
      */
     public ImageFolder vocabulary(List<String> classes) {
         return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, List.copyOf(classes), progress);
+                threads, cacheMode, cacheDirectory, memoryBudget, decoder, List.copyOf(classes), progress, limitPerClass);
+    }
+
+    /**
+     * Keeps only the first {@code count} images of each class (in the stable, sorted order), e.g. for
+     * a quick trial run; 0 keeps everything.
+     *
+     * @param count images per class, or 0 for all
+     * @return a new specification
+     */
+    public ImageFolder limitPerClass(int count) {
+        if (count < 0) {
+            throw TunaException.usage("The per-class limit must be >= 0 (0 = no limit); found " + count + ".");
+        }
+        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
+                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, count);
     }
 
     /**
@@ -235,7 +252,7 @@ public final class ImageFolder {
     public ImageFolder progress(ProgressListener progress) {
         return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
                 threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                Objects.requireNonNull(progress));
+                Objects.requireNonNull(progress), limitPerClass);
     }
 
     /**
@@ -248,13 +265,96 @@ public final class ImageFolder {
     }
 
     /**
+     * Returns the same specification for another folder (e.g. a test folder laid out like the
+     * training one).
+     *
+     * @param folder the other folder
+     * @return a new specification
+     */
+    public ImageFolder root(Path folder) {
+        return new ImageFolder(Objects.requireNonNull(folder), splitter, size, method, padMode, normalization,
+                batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
+                progress, limitPerClass);
+    }
+
+    /**
+     * Returns the image side in pixels.
+     *
+     * @return the size
+     */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Returns the resize method.
+     *
+     * @return squish, crop or pad
+     */
+    public ResizeMethod resizeMethod() {
+        return method;
+    }
+
+    /**
+     * Returns the pad mode used by {@link ResizeMethod#PAD}.
+     *
+     * @return the pad mode
+     */
+    public PadMode padMode() {
+        return padMode;
+    }
+
+    /**
+     * Returns the input normalisation.
+     *
+     * @return the normalisation
+     */
+    public Normalization normalization() {
+        return normalization;
+    }
+
+    /**
+     * Returns the batch size.
+     *
+     * @return items per batch
+     */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /**
+     * Returns the seed of shuffling and augmentation.
+     *
+     * @return the seed
+     */
+    public long seed() {
+        return seed;
+    }
+
+    /**
+     * Whether training images are flipped at random.
+     *
+     * @return true when flips are on
+     */
+    public boolean flip() {
+        return flip;
+    }
+
+    /**
      * Lists the folder: every image file by content, in a stable order, with its label.
      *
      * @return the listing
      * @throws TunaException when the folder is missing or unreadable
      */
     public ImageList scan() {
-        return FolderScanner.scan(root);
+        ImageList list = FolderScanner.scan(root);
+        if (limitPerClass <= 0) {
+            return list;
+        }
+        java.util.Map<String, Integer> taken = new java.util.HashMap<>();
+        List<ImageItem> kept = list.items().stream()
+                .filter(item -> taken.merge(item.label(), 1, Integer::sum) <= limitPerClass).toList();
+        return new ImageList(list.root(), kept, list.classes(), list.unreadable(), list.ignored(), list.warnings());
     }
 
     /**
@@ -276,8 +376,7 @@ public final class ImageFolder {
                 cacheDirectory, budget, threads, progress);
         double seconds = (System.nanoTime() - start) / 1e9;
         try {
-            return DataLoaders.create(list, classes, split, cache, seconds, size, normalization, batchSize, flip,
-                    seed);
+            return DataLoaders.create(this, list, classes, split, cache, seconds);
         } catch (RuntimeException e) {
             cache.close();
             throw e;

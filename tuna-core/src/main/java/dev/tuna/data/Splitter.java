@@ -114,6 +114,16 @@ public interface Splitter {
         };
     }
 
+    /**
+     * Puts every item on the validation side: for evaluating a held-out test folder with the
+     * deterministic (validation) transforms.
+     *
+     * @return the splitter
+     */
+    static Splitter allValidation() {
+        return items -> new Split(new int[0], java.util.stream.IntStream.range(0, items.size()).toArray());
+    }
+
     private static int[] toArray(List<Integer> list) {
         int[] out = new int[list.size()];
         for (int i = 0; i < out.length; i++) {

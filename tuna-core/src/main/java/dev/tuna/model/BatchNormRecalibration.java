@@ -24,8 +24,80 @@ import java.util.Map;
  * and batch statistics in training mode now roughly match the running ones. It works for any batch
  * norm, folded or not.
  */
-public final class BatchNormRecalibration {
-    private BatchNormRecalibration() {}
+public final class BatchNormRecalibration implements AutoCloseable {
+    private final Network network;
+    private final List<ObservedBatchNorm> layers;
+    private final Map<String, Moments> moments = new HashMap<>();
+
+    private BatchNormRecalibration(Network network) {
+        this.network = network;
+        this.layers = network.batchNormLayers().stream().filter(layer -> !layer.name().startsWith("head.")).toList();
+        for (ObservedBatchNorm layer : layers) {
+            moments.put(layer.name(), new Moments());
+            layer.observe((name, input) -> moments.get(name).add(input));
+        }
+    }
+
+    /**
+     * Starts measuring the body's batch norms (the head's are left alone).
+     *
+     * @param network the network
+     * @return the recalibration; feed it with {@link #measure}, then {@link #finish()}
+     */
+    public static BatchNormRecalibration start(Network network) {
+        return new BatchNormRecalibration(network);
+    }
+
+    /**
+     * Runs the body in evaluation mode on a batch and accumulates each layer's input statistics.
+     *
+     * @param images float {@code [n, 3, h, w]}
+     */
+    public void measure(NDArray images) {
+        try (NDManager scope = network.newManager()) {
+            NDArray input = images.duplicate();
+            input.attach(scope);
+            network.features(input);
+        }
+    }
+
+    /**
+     * Sets every measured layer's statistics and affine parameters, and stops observing.
+     *
+     * @return the number of layers recalibrated
+     */
+    public int finish() {
+        close();
+        return apply();
+    }
+
+    /** Stops observing without changing anything. */
+    @Override
+    public void close() {
+        for (ObservedBatchNorm layer : layers) {
+            layer.observe(null);
+        }
+    }
+
+    /**
+     * Recalibrates on a list of input batches.
+     *
+     * @param network the network
+     * @param inputs float {@code [n, 3, h, w]} arrays
+     * @return the number of layers recalibrated
+     */
+    public static int run(Network network, List<NDArray> inputs) {
+        BatchNormRecalibration recalibration = start(network);
+        try {
+            for (NDArray input : inputs) {
+                recalibration.measure(input);
+            }
+        } catch (RuntimeException e) {
+            recalibration.close();
+            throw e;
+        }
+        return recalibration.finish();
+    }
 
     /** Per-channel mean and variance of one layer, merged across batches (Chan et al.). */
     private static final class Moments {
@@ -55,36 +127,7 @@ public final class BatchNormRecalibration {
         }
     }
 
-    /**
-     * Recalibrates the body's batch norms (the head's are left alone).
-     *
-     * @param network the network
-     * @param batches inputs to measure on, e.g. a few hundred training images in batches
-     * @param toArray turns a batch into a float {@code [n, 3, h, w]} array in the given manager
-     * @param <B> the batch type
-     * @return the number of layers recalibrated
-     */
-    public static <B> int run(Network network, Iterable<B> batches, java.util.function.BiFunction<B, NDManager,
-            NDArray> toArray) {
-        List<ObservedBatchNorm> layers = network.batchNormLayers().stream()
-                .filter(layer -> !layer.name().startsWith("head.")).toList();
-        Map<String, Moments> moments = new HashMap<>();
-        for (ObservedBatchNorm layer : layers) {
-            moments.put(layer.name(), new Moments());
-            layer.observe((name, input) -> moments.get(name).add(input));
-        }
-        try {
-            for (B batch : batches) {
-                try (NDManager scope = network.newManager()) {
-                    NDArray input = toArray.apply(batch, scope);
-                    network.features(input);
-                }
-            }
-        } finally {
-            for (ObservedBatchNorm layer : layers) {
-                layer.observe(null);
-            }
-        }
+    private int apply() {
         Map<String, Parameter> parameters = network.parameters();
         int updated = 0;
         for (ObservedBatchNorm layer : layers) {
@@ -120,16 +163,4 @@ public final class BatchNormRecalibration {
         }
         return updated;
     }
-
-    /**
-     * Convenience overload for inputs that already are arrays.
-     *
-     * @param network the network
-     * @param inputs float {@code [n, 3, h, w]} arrays
-     * @return the number of layers recalibrated
-     */
-    public static int run(Network network, List<NDArray> inputs) {
-        return run(network, inputs, (array, manager) -> array);
-    }
-
 }

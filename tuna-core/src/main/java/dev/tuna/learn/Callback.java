@@ -1,0 +1,43 @@
+package dev.tuna.learn;
+
+/**
+ * Hooks into the training loop. Every method has a default that does nothing; implement those you
+ * need. To end training early, call {@link Learner#stop()} from any hook.
+ */
+public interface Callback {
+    /**
+     * A fit (one call of {@code fit} or {@code fitOneCycle}) starts.
+     *
+     * @param learner the learner
+     * @param phase "frozen", "unfrozen" or "fit"
+     * @param epochs the number of epochs in this fit
+     * @param batchesPerEpoch training batches per epoch
+     */
+    default void onFitStart(Learner learner, String phase, int epochs, int batchesPerEpoch) { }
+
+    /**
+     * A training batch is done.
+     *
+     * @param learner the learner
+     * @param batch index within the epoch, from 0
+     * @param batches batches in the epoch
+     * @param record the step's loss and hyper-parameters
+     * @param imagesPerSecond training throughput so far in this epoch
+     */
+    default void onBatchEnd(Learner learner, int batch, int batches, BatchRecord record, double imagesPerSecond) { }
+
+    /**
+     * An epoch (training and validation) is done.
+     *
+     * @param learner the learner
+     * @param record the epoch's row
+     */
+    default void onEpochEnd(Learner learner, EpochRecord record) { }
+
+    /**
+     * A fit ended (normally or by {@link Learner#stop()}).
+     *
+     * @param learner the learner
+     */
+    default void onFitEnd(Learner learner) { }
+}

@@ -1,0 +1,757 @@
+package dev.tuna.learn;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import dev.tuna.ProgressListener;
+import dev.tuna.TunaException;
+import dev.tuna.data.Batch;
+import dev.tuna.data.BatchIterator;
+import dev.tuna.data.DataLoader;
+import dev.tuna.data.DataLoaders;
+import dev.tuna.data.ImageItem;
+import dev.tuna.data.Splitter;
+import dev.tuna.internal.train.FastAdam;
+import dev.tuna.model.Architecture;
+import dev.tuna.model.BatchNormRecalibration;
+import dev.tuna.model.HeadSpec;
+import dev.tuna.model.LoadMode;
+import dev.tuna.model.Network;
+import dev.tuna.model.PretrainedWeights;
+import dev.tuna.model.WeightCatalog;
+import dev.tuna.model.weights.WeightFiles;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Owns a network, its optimizer and its data, and trains it with fast.ai's policies:
+ * {@link #freeze()}/{@link #unfreeze()}, discriminative learning rates, {@link #fitOneCycle} and
+ * {@link #fineTune(int)}.
+ *
+ * <pre>{@code
+ * try (Learner learner = Learner.vision(data, Architecture.RESNET18)) {
+ *     learner.fineTune(3);
+ *     System.out.println(learner.evaluate(Path.of("test")).accuracyLine("Test"));
+ * }
+ * }</pre>
+ *
+ * <p>Not thread-safe: one thread trains. Every batch runs in its own {@link NDManager} scope that is
+ * closed even when a step fails, so native memory stays flat across epochs.
+ */
+public final class Learner implements AutoCloseable {
+    /** Parameter groups: early body, late body, head. */
+    public static final int GROUPS = 3;
+
+    private final DataLoaders data;
+    private final Network network;
+    private final PretrainedWeights weights;
+    private final NDManager manager;
+    private final FastAdam optimizer;
+    private final List<FastAdam.Slot> slots = new ArrayList<>();
+    private final List<Callback> callbacks;
+    private final List<EpochRecord> history = new ArrayList<>();
+    private final List<BatchRecord> steps = new ArrayList<>();
+    private final double labelSmoothing;
+    private final long seed;
+    private final HeadSpec head;
+    private int epochsSeen;
+    private long iterations;
+    private volatile boolean stopRequested;
+    private int frozenGroups;
+
+    private Learner(Builder builder) {
+        this.data = builder.data;
+        this.weights = builder.weights;
+        this.labelSmoothing = builder.labelSmoothing;
+        this.seed = builder.seed;
+        this.head = builder.head;
+        this.callbacks = new ArrayList<>(builder.callbacks);
+        if (builder.console != null) {
+            callbacks.add(0, new ConsoleReporter(builder.console, builder.terminal));
+        }
+        this.manager = NDManager.newBaseManager();
+        try {
+            Architecture arch = builder.architecture;
+            boolean tfSame = weights != null && weights.tfSamePadding();
+            this.network = Network.transfer(arch, head, data.classes().size(), tfSame, manager, seed);
+            this.optimizer = new FastAdam(manager, builder.optimizer);
+            for (Map.Entry<String, Parameter> e : network.parameters().entrySet()) {
+                String name = e.getKey();
+                if (name.endsWith(".running_mean") || name.endsWith(".running_var")) {
+                    continue;
+                }
+                boolean decay = !network.isBatchNorm(name) && !name.endsWith(".bias");
+                slots.add(new FastAdam.Slot(name, e.getValue(), network.group(name), decay));
+            }
+            if (weights != null) {
+                loadPretrained(builder);
+                freeze();
+            }
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    private void loadPretrained(Builder builder) {
+        if (!data.spec().normalization().equals(weights.normalization())) {
+            throw TunaException.usage("The weights '" + weights.name() + "' expect inputs normalised with "
+                    + weights.normalization() + " but the data uses " + data.spec().normalization()
+                    + ". Build the data with .normalize(" + "weights.normalization()).");
+        }
+        Path file = builder.weightsFile != null ? builder.weightsFile
+                : builder.catalog.resolve(weights);
+        network.load(WeightFiles.read(file), LoadMode.BODY);
+        if (weights.foldedBatchNorm()) {
+            recalibrate(builder.recalibrationImages);
+        }
+    }
+
+    /** Measures batch-norm statistics on training images (evaluation mode, no augmentation). */
+    private void recalibrate(int images) {
+        DataLoader train = data.train();
+        try (BatchNormRecalibration recalibration = BatchNormRecalibration.start(network);
+             BatchIterator batches = train.iterate(manager, -1)) {
+            int seen = 0;
+            while (seen < images && batches.hasNext()) {
+                try (Batch batch = batches.next()) {
+                    recalibration.measure(batch.images());
+                    seen += batch.size();
+                }
+            }
+            recalibration.finish();
+        }
+    }
+
+    /**
+     * Starts building a learner for image classification on {@code data}.
+     *
+     * @param data the data
+     * @return a builder
+     */
+    public static Builder builder(DataLoaders data) {
+        return new Builder(data);
+    }
+
+    /**
+     * fast.ai's {@code vision_learner(dls, arch)}: the architecture's default ImageNet weights (from the
+     * cache, downloaded when missing), fast.ai's head, the body frozen, progress printed to stdout.
+     *
+     * @param data the data (normalised as the weights expect)
+     * @param architecture the architecture
+     * @return the learner
+     */
+    public static Learner vision(DataLoaders data, Architecture architecture) {
+        return builder(data).architecture(architecture).build();
+    }
+
+    // ------------------------------------------------------------------ policies
+
+    /** fast.ai's {@code freeze()}: only the last group and every batch norm's affine parameters train. */
+    public void freeze() {
+        freezeTo(GROUPS - 1);
+    }
+
+    /** fast.ai's {@code unfreeze()}: every parameter trains. */
+    public void unfreeze() {
+        freezeTo(0);
+    }
+
+    /**
+     * Freezes the first {@code groups} parameter groups (batch-norm parameters keep training, as
+     * fast.ai's {@code train_bn}) and clears the optimizer state.
+     *
+     * @param groups how many groups to freeze, 0 to {@link #GROUPS} − 1
+     */
+    public void freezeTo(int groups) {
+        if (groups < 0 || groups >= GROUPS) {
+            throw TunaException.usage("freezeTo takes 0 to " + (GROUPS - 1) + " groups; found " + groups + ".");
+        }
+        for (FastAdam.Slot slot : slots) {
+            boolean trains = slot.group() >= groups || network.isBatchNorm(slot.name());
+            slot.parameter().freeze(!trains);
+        }
+        frozenGroups = groups;
+        optimizer.clearState();
+    }
+
+    /**
+     * Returns the number of frozen parameter groups.
+     *
+     * @return 0 when unfrozen, 2 when frozen
+     */
+    public int frozenGroups() {
+        return frozenGroups;
+    }
+
+    /**
+     * Returns the names of the parameters that currently train.
+     *
+     * @return names in network order
+     */
+    public List<String> trainableParameters() {
+        return slots.stream().filter(s -> s.parameter().requiresGradient()).map(FastAdam.Slot::name).toList();
+    }
+
+    /**
+     * fast.ai's {@code fine_tune(epochs)} with its defaults (base learning rate 2e-3, one frozen epoch).
+     *
+     * @param epochs unfrozen epochs
+     */
+    public void fineTune(int epochs) {
+        fineTune(epochs, FineTune.DEFAULT);
+    }
+
+    /**
+     * fast.ai's {@code fine_tune}.
+     *
+     * @param epochs unfrozen epochs
+     * @param settings the schedule settings
+     */
+    public void fineTune(int epochs, FineTune settings) {
+        freeze();
+        fitOneCycle("frozen", settings.freezeEpochs(), LearningRates.slice(settings.baseLr(), GROUPS),
+                OneCycle.DEFAULT.withPctStart(0.99));
+        if (stopRequested) {
+            return;
+        }
+        double base = settings.baseLr() / 2;
+        unfreeze();
+        fitOneCycle("unfrozen", epochs, LearningRates.slice(base / settings.lrMult(), base, GROUPS),
+                OneCycle.DEFAULT.withPctStart(settings.pctStart()).withDiv(settings.div()));
+    }
+
+    /**
+     * fast.ai's {@code fit_one_cycle} with its default settings.
+     *
+     * @param epochs epochs
+     * @param lrMax peak learning rate of each group (see {@link LearningRates})
+     */
+    public void fitOneCycle(int epochs, double[] lrMax) {
+        fitOneCycle("fit", epochs, lrMax, OneCycle.DEFAULT);
+    }
+
+    /**
+     * fast.ai's {@code fit_one_cycle}.
+     *
+     * @param epochs epochs
+     * @param lrMax peak learning rate of each group
+     * @param cycle the one-cycle settings
+     */
+    public void fitOneCycle(int epochs, double[] lrMax, OneCycle cycle) {
+        fitOneCycle("fit", epochs, lrMax, cycle);
+    }
+
+    private void fitOneCycle(String phase, int epochs, double[] lrMax, OneCycle cycle) {
+        checkRates(lrMax);
+        Schedule[] lrs = new Schedule[GROUPS];
+        for (int g = 0; g < GROUPS; g++) {
+            lrs[g] = cycle.learningRate(lrMax[g]);
+        }
+        fit(phase, epochs, lrs, cycle.momentum());
+    }
+
+    /**
+     * fast.ai's {@code fit}: constant learning rates and momentum 0.9.
+     *
+     * @param epochs epochs
+     * @param lr learning rate of each group
+     */
+    public void fit(int epochs, double[] lr) {
+        checkRates(lr);
+        Schedule[] lrs = new Schedule[GROUPS];
+        for (int g = 0; g < GROUPS; g++) {
+            lrs[g] = Schedule.constant(lr[g]);
+        }
+        fit("fit", epochs, lrs, Schedule.constant(0.9));
+    }
+
+    private static void checkRates(double[] rates) {
+        if (rates.length != GROUPS) {
+            throw TunaException.usage("Need one learning rate per parameter group (" + GROUPS + "); found "
+                    + rates.length + ". Use LearningRates.slice(...) to spread one rate.");
+        }
+    }
+
+    /** The one training loop. */
+    private void fit(String phase, int epochs, Schedule[] lrs, Schedule momentum) {
+        if (epochs < 1) {
+            throw TunaException.usage("The number of epochs must be at least 1; found " + epochs + ".");
+        }
+        DataLoader train = data.train();
+        int perEpoch = train.batchCount();
+        if (perEpoch == 0) {
+            throw TunaException.badData("There are no training images to fit on (the training split is empty).");
+        }
+        stopRequested = false;
+        long total = (long) epochs * perEpoch;
+        long done = 0;
+        SmoothLoss smooth = new SmoothLoss(0.98);
+        callbacks.forEach(c -> c.onFitStart(this, phase, epochs, perEpoch));
+        try {
+            for (int epoch = 0; epoch < epochs && !stopRequested; epoch++) {
+                long start = System.nanoTime();
+                int images = 0;
+                try (BatchIterator batches = train.iterate(manager, epochsSeen)) {
+                    for (int b = 0; batches.hasNext() && !stopRequested; b++) {
+                        double pos = (double) done / total;
+                        double[] rates = new double[GROUPS];
+                        for (int g = 0; g < GROUPS; g++) {
+                            rates[g] = lrs[g].at(pos);
+                        }
+                        double beta1 = momentum.at(pos);
+                        double loss;
+                        try (Batch batch = batches.next()) {
+                            loss = trainStep(batch, rates, beta1);
+                            images += batch.size();
+                        }
+                        smooth.add(loss);
+                        BatchRecord record = new BatchRecord(iterations++, loss, smooth.value(), rates[GROUPS - 1], beta1);
+                        steps.add(record);
+                        done++;
+                        double rate = images / ((System.nanoTime() - start) / 1e9);
+                        int index = b;
+                        callbacks.forEach(c -> c.onBatchEnd(this, index, perEpoch, record, rate));
+                    }
+                }
+                if (stopRequested && done % perEpoch != 0) {
+                    break; // an interrupted epoch is not validated or recorded
+                }
+                double trainSeconds = (System.nanoTime() - start) / 1e9;
+                Predictions valid = data.valid().size() > 0 ? predict(data.valid(), false) : null;
+                double seconds = (System.nanoTime() - start) / 1e9;
+                EpochRecord record = new EpochRecord(epoch, phase, smooth.value(),
+                        valid == null ? Double.NaN : valid.meanLoss(), valid == null ? Double.NaN : valid.errorRate(),
+                        seconds, images / trainSeconds);
+                history.add(record);
+                epochsSeen++;
+                callbacks.forEach(c -> c.onEpochEnd(this, record));
+            }
+        } finally {
+            callbacks.forEach(c -> c.onFitEnd(this));
+        }
+    }
+
+    /** Forward, loss, backward and optimizer step for one batch; returns the loss. */
+    private double trainStep(Batch batch, double[] rates, double beta1) {
+        NDArray loss;
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray logits = network.forward(batch.images(), true);
+            loss = lossOf(logits, batch.labels());
+            collector.backward(loss);
+        }
+        double value = loss.getFloat();
+        if (!Double.isFinite(value)) {
+            throw new TunaException(TunaException.Kind.RUNTIME, "The training loss became " + value
+                    + "; the learning rate is probably too high. Lower it (try lrFind()).");
+        }
+        optimizer.step(slots, rates, beta1);
+        return value;
+    }
+
+    /** Mean cross-entropy, with optional label smoothing. */
+    private NDArray lossOf(NDArray logits, NDArray labels) {
+        NDArray logProbabilities = logits.logSoftmax(1);
+        NDArray nll = logProbabilities.mul(labels.oneHot(network.classes())).sum(new int[] {1}).neg();
+        if (labelSmoothing > 0) {
+            NDArray uniform = logProbabilities.mean(new int[] {1}).neg();
+            nll = nll.mul(1 - labelSmoothing).add(uniform.mul(labelSmoothing));
+        }
+        return nll.mean();
+    }
+
+    /** Ends the current fit after the current batch; the interrupted epoch is not recorded. */
+    public void stop() {
+        stopRequested = true;
+    }
+
+    /**
+     * Whether {@link #stop()} was called during the last fit.
+     *
+     * @return true when training was stopped early
+     */
+    public boolean stopped() {
+        return stopRequested;
+    }
+
+    // ------------------------------------------------------------------ evaluation
+
+    /**
+     * Predicts every item of a loader in evaluation mode.
+     *
+     * @param loader the loader (its transforms are deterministic unless it is a training loader)
+     * @param tta test-time augmentation: average the probabilities of each image and its mirror image
+     * @return the predictions
+     */
+    public Predictions predict(DataLoader loader, boolean tta) {
+        int n = loader.size();
+        int classes = network.classes();
+        float[][] probabilities = new float[n][];
+        int[] targets = new int[n];
+        int[] predicted = new int[n];
+        float[] losses = new float[n];
+        List<ImageItem> items = loader.items();
+        int[] order = new int[n];
+        int k = 0;
+        try (BatchIterator batches = loader.iterate(manager, 0)) {
+            while (batches.hasNext()) {
+                try (Batch batch = batches.next()) {
+                    NDArray p = network.forward(batch.images(), false).softmax(1);
+                    if (tta) {
+                        p = p.add(network.forward(batch.images().flip(3), false).softmax(1)).div(2);
+                    }
+                    float[] values = p.toFloatArray();
+                    long[] labels = batch.labels().toLongArray();
+                    int[] positions = batch.items();
+                    for (int i = 0; i < positions.length; i++, k++) {
+                        float[] row = Arrays.copyOfRange(values, i * classes, (i + 1) * classes);
+                        probabilities[k] = row;
+                        targets[k] = (int) labels[i];
+                        int best = 0;
+                        for (int c = 1; c < classes; c++) {
+                            if (row[c] > row[best]) {
+                                best = c;
+                            }
+                        }
+                        predicted[k] = best;
+                        losses[k] = (float) -Math.log(Math.max(row[targets[k]], 1e-12f));
+                        order[k] = positions[i];
+                    }
+                }
+            }
+        }
+        List<Path> paths = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            paths.add(items.get(order[i]).path());
+        }
+        return new Predictions(data.classes(), paths, Arrays.copyOf(probabilities, k), Arrays.copyOf(targets, k),
+                Arrays.copyOf(predicted, k), Arrays.copyOf(losses, k));
+    }
+
+    /**
+     * Predicts a labelled folder laid out like the training data ({@code <folder>/<class>/<image>}),
+     * with the same size, resize method and normalisation, and this learner's classes.
+     *
+     * @param folder the folder
+     * @return the predictions
+     */
+    public Predictions evaluate(Path folder) {
+        return evaluate(folder, false);
+    }
+
+    /**
+     * Like {@link #evaluate(Path)}, optionally with test-time augmentation.
+     *
+     * @param folder the folder
+     * @param tta average each image's and its mirror image's probabilities
+     * @return the predictions
+     */
+    public Predictions evaluate(Path folder, boolean tta) {
+        try (DataLoaders test = data.spec().root(folder).limitPerClass(0).split(Splitter.allValidation())
+                .vocabulary(data.classes()).progress(ProgressListener.NONE).dataloaders()) {
+            return predict(test.valid(), tta);
+        }
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    /**
+     * Returns the epoch table so far.
+     *
+     * @return one record per completed epoch
+     */
+    public List<EpochRecord> history() {
+        return List.copyOf(history);
+    }
+
+    /**
+     * Returns every training step so far (loss, smoothed loss, learning rate, momentum).
+     *
+     * @return the steps
+     */
+    public List<BatchRecord> steps() {
+        return List.copyOf(steps);
+    }
+
+    /**
+     * Returns the network.
+     *
+     * @return the network
+     */
+    public Network network() {
+        return network;
+    }
+
+    /**
+     * Returns the data.
+     *
+     * @return the data loaders
+     */
+    public DataLoaders data() {
+        return data;
+    }
+
+    /**
+     * Returns the pretrained weights used, or null for a randomly initialised body.
+     *
+     * @return the catalogue entry
+     */
+    public PretrainedWeights weights() {
+        return weights;
+    }
+
+    /**
+     * Returns the head's shape.
+     *
+     * @return the head
+     */
+    public HeadSpec head() {
+        return head;
+    }
+
+    /**
+     * Returns the seed of the head's initialisation.
+     *
+     * @return the seed
+     */
+    public long seed() {
+        return seed;
+    }
+
+    FastAdam optimizer() {
+        return optimizer;
+    }
+
+    List<FastAdam.Slot> slots() {
+        return slots;
+    }
+
+    NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * Adds a callback.
+     *
+     * @param callback the callback
+     * @return this learner
+     */
+    public Learner addCallback(Callback callback) {
+        callbacks.add(Objects.requireNonNull(callback));
+        return this;
+    }
+
+    /**
+     * Removes a callback.
+     *
+     * @param callback the callback
+     */
+    public void removeCallback(Callback callback) {
+        callbacks.remove(callback);
+    }
+
+    /** Frees the network and the optimizer state (not the data, which the caller owns). */
+    @Override
+    public void close() {
+        optimizer.close();
+        network.close();
+        manager.close();
+    }
+
+    /** Exponentially weighted mean with bias correction (fast.ai's {@code AvgSmoothLoss}). */
+    static final class SmoothLoss {
+        private final double beta;
+        private double value;
+        private int count;
+
+        SmoothLoss(double beta) {
+            this.beta = beta;
+        }
+
+        void add(double x) {
+            count++;
+            value = beta * value + (1 - beta) * x;
+        }
+
+        double value() {
+            return count == 0 ? Double.NaN : value / (1 - Math.pow(beta, count));
+        }
+    }
+
+    /** Builds a {@link Learner}. */
+    public static final class Builder {
+        private final DataLoaders data;
+        private Architecture architecture = Architecture.RESNET18;
+        private PretrainedWeights weights;
+        private boolean weightsSet;
+        private Path weightsFile;
+        private HeadSpec head = HeadSpec.DEFAULT;
+        private long seed = 42;
+        private double labelSmoothing;
+        private FastAdam.Settings optimizer = FastAdam.Settings.FASTAI;
+        private final List<Callback> callbacks = new ArrayList<>();
+        private PrintStream console = System.out;
+        private boolean terminal = System.console() != null;
+        private WeightCatalog catalog;
+        private int recalibrationImages = 256;
+
+        private Builder(DataLoaders data) {
+            this.data = Objects.requireNonNull(data, "data");
+        }
+
+        /**
+         * Sets the architecture (default ResNet-18); also selects its default weights unless
+         * {@link #weights} is set.
+         *
+         * @param architecture the architecture
+         * @return this builder
+         */
+        public Builder architecture(Architecture architecture) {
+            this.architecture = Objects.requireNonNull(architecture);
+            return this;
+        }
+
+        /**
+         * Sets the pretrained weights (a catalogue entry), or null for a randomly initialised body.
+         *
+         * @param weights the entry
+         * @return this builder
+         */
+        public Builder weights(PretrainedWeights weights) {
+            this.weights = weights;
+            this.weightsSet = true;
+            if (weights != null) {
+                this.architecture = weights.architecture();
+            }
+            return this;
+        }
+
+        /**
+         * Uses this file for the weights instead of the catalogue's cache (the entry's metadata still applies).
+         *
+         * @param file a .pth or .safetensors file with torchvision names
+         * @return this builder
+         */
+        public Builder weightsFile(Path file) {
+            this.weightsFile = file;
+            return this;
+        }
+
+        /**
+         * Sets the head's shape.
+         *
+         * @param head the head
+         * @return this builder
+         */
+        public Builder head(HeadSpec head) {
+            this.head = Objects.requireNonNull(head);
+            return this;
+        }
+
+        /**
+         * Sets the seed of the head's initialisation.
+         *
+         * @param seed the seed
+         * @return this builder
+         */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Uses label-smoothing cross-entropy (fast.ai's {@code LabelSmoothingCrossEntropy}).
+         *
+         * @param epsilon the smoothing, e.g. 0.1; 0 for plain cross-entropy
+         * @return this builder
+         */
+        public Builder labelSmoothing(double epsilon) {
+            if (!(epsilon >= 0 && epsilon < 1)) {
+                throw TunaException.usage("Label smoothing must be in [0, 1); found " + epsilon + ".");
+            }
+            this.labelSmoothing = epsilon;
+            return this;
+        }
+
+        /**
+         * Sets the optimizer's weight decay, beta2 and epsilon.
+         *
+         * @param weightDecay decoupled weight decay (0.01)
+         * @param beta2 second-moment decay (0.99)
+         * @param eps epsilon (1e-5)
+         * @return this builder
+         */
+        public Builder optimizer(double weightDecay, double beta2, double eps) {
+            this.optimizer = new FastAdam.Settings(weightDecay, beta2, eps);
+            return this;
+        }
+
+        /**
+         * Adds a callback.
+         *
+         * @param callback the callback
+         * @return this builder
+         */
+        public Builder callback(Callback callback) {
+            callbacks.add(Objects.requireNonNull(callback));
+            return this;
+        }
+
+        /**
+         * Prints the progress bar and epoch table to {@code out} (stdout by default), or nothing when null.
+         *
+         * @param out the stream, or null for silence
+         * @param terminal whether {@code out} is a terminal (progress bar redrawn in place)
+         * @return this builder
+         */
+        public Builder console(PrintStream out, boolean terminal) {
+            this.console = out;
+            this.terminal = terminal;
+            return this;
+        }
+
+        /**
+         * Sets where catalogue weights are found or downloaded to (default {@code $TUNA_HOME}).
+         *
+         * @param catalog the catalogue
+         * @return this builder
+         */
+        public Builder catalog(WeightCatalog catalog) {
+            this.catalog = catalog;
+            return this;
+        }
+
+        /**
+         * Sets how many training images measure batch-norm statistics for weights with folded batch norm.
+         *
+         * @param images the number of images (256 by default)
+         * @return this builder
+         */
+        public Builder recalibrationImages(int images) {
+            this.recalibrationImages = images;
+            return this;
+        }
+
+        /**
+         * Builds the learner: creates the network, loads and prepares the pretrained body, freezes it.
+         *
+         * @return the learner
+         */
+        public Learner build() {
+            if (!weightsSet) {
+                weights = PretrainedWeights.defaultFor(architecture);
+            }
+            if (catalog == null) {
+                catalog = WeightCatalog.standard(ProgressListener.NONE);
+            }
+            return new Learner(this);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.tuna.learn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import dev.tuna.data.DataLoaders;
+import dev.tuna.data.ImageFolder;
+import dev.tuna.internal.train.FastAdam;
+import dev.tuna.model.Architecture;
+import dev.tuna.testing.Datasets;
+import dev.tuna.transform.ResizeMethod;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LearnerTest {
+    @TempDir
+    Path dir;
+
+    private DataLoaders tinyData() {
+        Datasets.folder(dir.resolve("data"), Map.of("a", 10, "b", 10));
+        return ImageFolder.from(dir.resolve("data")).resize(32, ResizeMethod.SQUISH).batchSize(4).dataloaders();
+    }
+
+    private static Learner randomResnet(DataLoaders data) {
+        return Learner.builder(data).architecture(Architecture.RESNET18).weights(null).console(null, false).build();
+    }
+
+    @Test
+    void adamStepMatchesAHandComputation() {
+        try (NDManager manager = NDManager.newBaseManager(); FastAdam adam = new FastAdam(manager, FastAdam.Settings.FASTAI)) {
+            Parameter w = Parameter.builder().setName("w").setType(Parameter.Type.WEIGHT).build();
+            w.setArray(manager.create(new float[] {1f, -2f}));
+            w.getArray().setRequiresGradient(true);
+            List<FastAdam.Slot> slots = List.of(new FastAdam.Slot("w", w, 0, true));
+            double[] expected = {1, -2};
+            double[] m = new double[2];
+            double[] v = new double[2];
+            double[] grads = {0.5, -1.5};
+            double[] betas = {0.9, 0.8};
+            double lr = 0.1;
+            for (int step = 1; step <= 2; step++) {
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = w.getArray().mul(manager.create(new float[] {0.5f, -1.5f})).sum();
+                    collector.backward(loss);
+                }
+                adam.step(slots, new double[] {lr}, betas[step - 1]);
+                for (int i = 0; i < 2; i++) {
+                    expected[i] *= 1 - lr * 0.01;
+                    m[i] = betas[step - 1] * m[i] + (1 - betas[step - 1]) * grads[i];
+                    v[i] = 0.99 * v[i] + 0.01 * grads[i] * grads[i];
+                    double mHat = m[i] / (1 - Math.pow(betas[step - 1], step));
+                    double vHat = v[i] / (1 - Math.pow(0.99, step));
+                    expected[i] -= lr * mHat / (Math.sqrt(vHat) + 1e-5);
+                }
+                float[] actual = w.getArray().toFloatArray();
+                assertThat(actual[0]).isCloseTo((float) expected[0], within(1e-6f));
+                assertThat(actual[1]).isCloseTo((float) expected[1], within(1e-6f));
+            }
+            assertThat(adam.steps("w")).isEqualTo(2);
+            assertThat(expected[0]).isCloseTo(0.820327, within(1e-5)); // worked by hand in the commit notes
+            adam.clearState();
+            assertThat(adam.steps("w")).isZero();
+        }
+    }
+
+    @Test
+    void freezeTrainsOnlyTheHeadAndBatchNormAndClearsState() {
+        try (DataLoaders data = tinyData(); Learner learner = randomResnet(data)) {
+            learner.freeze();
+            List<String> frozenTrainable = learner.trainableParameters();
+            assertThat(frozenTrainable).contains("head.fc0.weight", "head.fc1.weight", "head.bn0.weight",
+                    "bn1.weight", "bn1.bias", "layer1.0.bn1.weight", "layer4.1.bn2.bias");
+            assertThat(frozenTrainable).noneMatch(n -> n.contains("conv") || n.contains("downsample.0"));
+            learner.fitOneCycle(1, LearningRates.slice(1e-3, Learner.GROUPS));
+            assertThat(learner.optimizer().steps("head.fc1.weight")).isEqualTo(4); // 16 training images / 4
+            assertThat(learner.optimizer().steps("layer1.0.conv1.weight")).isZero();
+            learner.unfreeze();
+            assertThat(learner.optimizer().steps("head.fc1.weight")).isZero();
+            assertThat(learner.trainableParameters()).contains("conv1.weight", "layer4.1.conv2.weight");
+            assertThat(learner.trainableParameters()).noneMatch(n -> n.endsWith("running_mean"));
+        }
+    }
+
+    @Test
+    void batchNormAndBiasSkipWeightDecay() {
+        try (DataLoaders data = tinyData(); Learner learner = randomResnet(data)) {
+            Map<String, Boolean> decay = new java.util.HashMap<>();
+            learner.slots().forEach(s -> decay.put(s.name(), s.decay()));
+            assertThat(decay).containsEntry("conv1.weight", true).containsEntry("head.fc0.weight", true)
+                    .containsEntry("bn1.weight", false).containsEntry("head.bn1.bias", false);
+            assertThat(learner.slots()).filteredOn(s -> s.name().equals("layer3.0.conv1.weight"))
+                    .extracting(FastAdam.Slot::group).containsExactly(1);
+        }
+    }
+
+    @Test
+    void fineTuneRecordsTwoPhasesAndTheSmoothedLoss() {
+        try (DataLoaders data = tinyData(); Learner learner = randomResnet(data)) {
+            learner.fineTune(2, FineTune.DEFAULT);
+            assertThat(learner.history()).extracting(EpochRecord::phase).containsExactly("frozen", "unfrozen", "unfrozen");
+            assertThat(learner.history()).allSatisfy(r -> {
+                assertThat(r.trainLoss()).isFinite();
+                assertThat(r.errorRate()).isBetween(0.0, 1.0);
+            });
+            assertThat(learner.steps()).hasSize(3 * 4);
+            BatchRecord first = learner.steps().get(0);
+            assertThat(first.smoothLoss()).isCloseTo(first.loss(), within(1e-9)); // debiased: first value is the loss
+            assertThat(first.learningRate()).isCloseTo(2e-3 / 25, within(1e-12));
+            assertThat(learner.steps().get(4).learningRate()).isCloseTo(1e-3 / 5, within(1e-12));
+        }
+    }
+
+    @Test
+    void stopIsACallAndEndsTheFit() {
+        try (DataLoaders data = tinyData(); Learner learner = randomResnet(data)) {
+            learner.addCallback(new Callback() {
+                @Override
+                public void onBatchEnd(Learner l, int batch, int batches, BatchRecord record, double rate) {
+                    if (batch == 1) {
+                        l.stop();
+                    }
+                }
+            });
+            learner.fitOneCycle(3, LearningRates.uniform(1e-3, Learner.GROUPS));
+            assertThat(learner.stopped()).isTrue();
+            assertThat(learner.steps()).hasSize(2);
+            assertThat(learner.history()).isEmpty();
+        }
+    }
+
+    @Test
+    void weightsMustMatchTheDataNormalisation() {
+        try (DataLoaders data = tinyData()) {
+            assertThatThrownBy(() -> Learner.builder(data).weights(dev.tuna.model.PretrainedWeights.MOBILENET_V2_TFLITE)
+                    .console(null, false).build())
+                    .hasMessageContaining("expect inputs normalised with")
+                    .hasMessageContaining(".normalize(");
+        }
+    }
+}
