@@ -341,6 +341,15 @@ public final class Learner implements AutoCloseable {
 
     /** Forward, loss, backward and optimizer step for one batch; returns the loss. */
     private double trainStep(Batch batch, double[] rates, double beta1) {
+        double value = trainStepUnchecked(batch, rates, beta1);
+        if (!Double.isFinite(value)) {
+            throw new TunaException(TunaException.Kind.RUNTIME, "The training loss became " + value
+                    + "; the learning rate is probably too high. Lower it (try lrFind()).");
+        }
+        return value;
+    }
+
+    private double trainStepUnchecked(Batch batch, double[] rates, double beta1) {
         NDArray loss;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray logits = network.forward(batch.images(), true);
@@ -348,11 +357,15 @@ public final class Learner implements AutoCloseable {
             collector.backward(loss);
         }
         double value = loss.getFloat();
-        if (!Double.isFinite(value)) {
-            throw new TunaException(TunaException.Kind.RUNTIME, "The training loss became " + value
-                    + "; the learning rate is probably too high. Lower it (try lrFind()).");
+        if (Double.isFinite(value)) {
+            optimizer.step(slots, rates, beta1);
+        } else {
+            for (FastAdam.Slot slot : slots) { // do not carry a non-finite gradient into the next step
+                if (slot.parameter().requiresGradient()) {
+                    FastAdam.zero(slot.parameter().getArray().getGradient());
+                }
+            }
         }
-        optimizer.step(slots, rates, beta1);
         return value;
     }
 
@@ -365,6 +378,82 @@ public final class Learner implements AutoCloseable {
             nll = nll.mul(1 - labelSmoothing).add(uniform.mul(labelSmoothing));
         }
         return nll.mean();
+    }
+
+    /**
+     * fast.ai's {@code lr_find()}: trains for up to 100 batches with the learning rate rising
+     * exponentially from 1e-7 to 10, stops early once the smoothed loss exceeds 4× its best, then
+     * puts the weights and the optimizer state back as they were.
+     *
+     * @return the loss curve and the suggested learning rate
+     */
+    public LrFind lrFind() {
+        return lrFind(1e-7, 10, 100);
+    }
+
+    /**
+     * The learning-rate finder with explicit bounds.
+     *
+     * @param start the first learning rate
+     * @param end the last learning rate
+     * @param iterations how many batches at most
+     * @return the loss curve and the suggested learning rate
+     */
+    public LrFind lrFind(double start, double end, int iterations) {
+        if (!(start > 0 && end > start) || iterations < 2) {
+            throw TunaException.usage("lrFind needs 0 < start < end and at least 2 iterations; found " + start
+                    + ", " + end + ", " + iterations + ".");
+        }
+        DataLoader train = data.train();
+        if (train.batchCount() == 0) {
+            throw TunaException.badData("There are no training images for the learning-rate finder.");
+        }
+        Map<String, float[]> weightsBefore = new java.util.HashMap<>();
+        Map<String, ai.djl.ndarray.types.Shape> shapes = new java.util.HashMap<>();
+        network.parameters().forEach((name, p) -> {
+            weightsBefore.put(name, p.getArray().toFloatArray());
+            shapes.put(name, p.getArray().getShape());
+        });
+        FastAdam.Snapshot optimizerBefore = optimizer.snapshot();
+        List<Double> lrs = new ArrayList<>();
+        List<Double> losses = new ArrayList<>();
+        SmoothLoss smooth = new SmoothLoss(0.98);
+        double best = Double.POSITIVE_INFINITY;
+        int epoch = 0;
+        try {
+            outer:
+            while (lrs.size() < iterations) {
+                try (BatchIterator batches = train.iterate(manager, 1_000_000 + epoch++)) {
+                    while (batches.hasNext() && lrs.size() < iterations) {
+                        double lr = start * Math.pow(end / start, (double) lrs.size() / iterations);
+                        double loss;
+                        try (Batch batch = batches.next()) {
+                            loss = trainStepUnchecked(batch, LearningRates.uniform(lr, GROUPS), 0.9);
+                        }
+                        smooth.add(loss);
+                        double value = smooth.value();
+                        lrs.add(lr);
+                        losses.add(value);
+                        best = Math.min(best, value);
+                        if (!Double.isFinite(value) || value > 4 * best) {
+                            break outer;
+                        }
+                    }
+                }
+            }
+        } finally {
+            network.parameters().forEach((name, p) ->
+                    p.getArray().set(java.nio.FloatBuffer.wrap(weightsBefore.get(name))));
+            optimizer.restore(optimizerBefore, shapes);
+            network.parameters().values().forEach(p -> {
+                if (p.requiresGradient() && p.getArray().hasGradient()) {
+                    FastAdam.zero(p.getArray().getGradient());
+                }
+            });
+        }
+        double[] lr = lrs.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] loss = losses.stream().mapToDouble(Double::doubleValue).toArray();
+        return new LrFind(lr, loss, LrFind.valley(lr, loss, iterations));
     }
 
     /** Ends the current fit after the current batch; the interrupted epoch is not recorded. */

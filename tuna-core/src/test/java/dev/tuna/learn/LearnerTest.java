@@ -138,6 +138,40 @@ class LearnerTest {
     }
 
     @Test
+    void lrFindSweepsExponentiallyAndRestoresTheModel() {
+        try (DataLoaders data = tinyData(); Learner learner = randomResnet(data)) {
+            float[] before = learner.network().parameters().get("head.fc1.weight").getArray().toFloatArray();
+            float[] stats = learner.network().parameters().get("bn1.running_mean").getArray().toFloatArray();
+            LrFind result = learner.lrFind(1e-5, 1, 10);
+            assertThat(result.learningRates()).hasSizeBetween(2, 10);
+            assertThat(result.learningRates()[0]).isCloseTo(1e-5, within(1e-12));
+            assertThat(result.learningRates()[1]).isCloseTo(1e-5 * Math.pow(1e5, 0.1), within(1e-10));
+            assertThat(result.suggestion()).isBetween(1e-5, 1.0);
+            assertThat(learner.network().parameters().get("head.fc1.weight").getArray().toFloatArray()).isEqualTo(before);
+            assertThat(learner.network().parameters().get("bn1.running_mean").getArray().toFloatArray()).isEqualTo(stats);
+            assertThat(learner.optimizer().steps("head.fc1.weight")).isZero();
+            assertThat(learner.history()).isEmpty();
+            Path png = result.plot(dir.resolve("lr.png"));
+            assertThat(png).isNotEmptyFile();
+        }
+    }
+
+    @Test
+    void valleyPicksThePointPartWayDownTheLongestDescent() {
+        double[] lrs = new double[30];
+        double[] losses = new double[30];
+        for (int i = 0; i < 30; i++) {
+            lrs[i] = Math.pow(10, -7 + i * 0.25);
+            losses[i] = i < 20 ? 3 - i * 0.1 : 1 + (i - 20) * 0.5; // falls until 20, then rises
+        }
+        // fast.ai skips 10% (3 points) and the last 5, leaving global 3..24 as local 0..21. The longest
+        // descent is local 0..17 (global 3..20), 18 long: maxEnd 17, maxStart = 17 - 18 = -1,
+        // sections = 18 / 3 = 6, index = -1 + 6 + 3 = 8 locally, i.e. global 11.
+        double suggestion = LrFind.valley(lrs, losses, 30);
+        assertThat(suggestion).isEqualTo(lrs[11]);
+    }
+
+    @Test
     void weightsMustMatchTheDataNormalisation() {
         try (DataLoaders data = tinyData()) {
             assertThatThrownBy(() -> Learner.builder(data).weights(dev.tuna.model.PretrainedWeights.MOBILENET_V2_TFLITE)

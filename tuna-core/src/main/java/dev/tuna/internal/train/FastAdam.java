@@ -111,7 +111,7 @@ public final class FastAdam implements AutoCloseable {
                 update.attach(scope);
                 weight.subi(update.muli(lr / debias1));
                 // DJL's PyTorch collector does not clear gradients: they would accumulate across steps.
-                gradient.subi(gradient);
+                zero(gradient);
             }
         }
     }
@@ -136,6 +136,63 @@ public final class FastAdam implements AutoCloseable {
     public NDArray[] moments(String name) {
         State state = states.get(name);
         return state == null || state.average == null ? null : new NDArray[] {state.average, state.squares};
+    }
+
+    /**
+     * A copy of the optimizer state: per parameter, its step count and moments.
+     *
+     * @param steps step count by parameter name
+     * @param averages first moments by parameter name
+     * @param squares second moments by parameter name
+     */
+    public record Snapshot(Map<String, Integer> steps, Map<String, float[]> averages, Map<String, float[]> squares) {}
+
+    /**
+     * Copies the state (for the learning-rate finder and checkpoints).
+     *
+     * @return the copy
+     */
+    public Snapshot snapshot() {
+        Map<String, Integer> steps = new HashMap<>();
+        Map<String, float[]> averages = new HashMap<>();
+        Map<String, float[]> squares = new HashMap<>();
+        states.forEach((name, state) -> {
+            steps.put(name, state.step);
+            if (state.average != null) {
+                averages.put(name, state.average.toFloatArray());
+                squares.put(name, state.squares.toFloatArray());
+            }
+        });
+        return new Snapshot(steps, averages, squares);
+    }
+
+    /**
+     * Replaces the state with a copy taken earlier.
+     *
+     * @param snapshot the copy
+     * @param shapes the shape of each parameter by name
+     */
+    public void restore(Snapshot snapshot, Map<String, ai.djl.ndarray.types.Shape> shapes) {
+        clearState();
+        snapshot.steps().forEach((name, step) -> {
+            State state = new State();
+            state.step = step;
+            float[] average = snapshot.averages().get(name);
+            if (average != null) {
+                state.average = manager.create(average, shapes.get(name));
+                state.squares = manager.create(snapshot.squares().get(name), shapes.get(name));
+            }
+            states.put(name, state);
+        });
+    }
+
+    /**
+     * Sets every element to 0 in place, NaN and infinity included (unlike {@code x - x}).
+     *
+     * @param array the array, typically a gradient
+     */
+    public static void zero(NDArray array) {
+        array.set(new ai.djl.ndarray.index.NDIndex("..."), 0);
     }
 
     /** Forgets every moment and step count, as fast.ai does at each freeze and unfreeze. */
