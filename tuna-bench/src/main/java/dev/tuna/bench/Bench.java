@@ -17,6 +17,8 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code data <folder> [size] [memory|disk]}: cold decode+presize throughput (from the image
  *       files into the cache) and warm throughput (an epoch of batches from the cache, as arrays).
+ *   <li>{@code model [arch,...] [batch,...] [size]}: inference, frozen-body training and full training
+ *       throughput of the networks on random data.
  * </ul>
  */
 public final class Bench {
@@ -29,11 +31,12 @@ public final class Bench {
      */
     public static void main(String[] args) {
         if (args.length == 0) {
-            System.err.println("usage: bench <data> [args...]");
+            System.err.println("usage: bench data|model [args...]");
             System.exit(1);
         }
         switch (args[0]) {
             case "data" -> data(args);
+            case "model" -> ModelBench.run(args);
             default -> {
                 System.err.println("unknown benchmark: " + args[0]);
                 System.exit(1);

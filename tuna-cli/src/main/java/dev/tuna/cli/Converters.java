@@ -18,4 +18,16 @@ final class Converters {
             }
         }
     }
+
+    /** Parses an architecture name. */
+    static final class Arch implements CommandLine.ITypeConverter<dev.tuna.model.Architecture> {
+        @Override
+        public dev.tuna.model.Architecture convert(String value) {
+            try {
+                return dev.tuna.model.Architecture.parse(value);
+            } catch (dev.tuna.TunaException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
 }

@@ -275,12 +275,13 @@ public final class ImageDecoder {
     }
 
     /**
-     * Converts any decoded image into 8-bit RGB.
+     * Converts any in-memory image into 8-bit RGB with the decoder's rules: gray samples replicated
+     * as they are (no gamma change), palettes expanded, transparent pixels composited over white.
      *
-     * @param image the decoded image
+     * @param image the image
      * @return RGB pixels
      */
-    static RgbImage toRgb(BufferedImage image) {
+    public static RgbImage toRgb(BufferedImage image) {
         int width = image.getWidth();
         int height = image.getHeight();
         byte[] out = new byte[width * height * 3];

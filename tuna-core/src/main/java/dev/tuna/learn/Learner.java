@@ -13,6 +13,7 @@ import dev.tuna.data.DataLoader;
 import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageItem;
 import dev.tuna.data.Splitter;
+import dev.tuna.inference.Predictions;
 import dev.tuna.internal.train.FastAdam;
 import dev.tuna.model.Architecture;
 import dev.tuna.model.BatchNormRecalibration;
@@ -547,6 +548,48 @@ public final class Learner implements AutoCloseable {
                 .vocabulary(data.classes()).progress(ProgressListener.NONE).dataloaders()) {
             return predict(test.valid(), tta);
         }
+    }
+
+    // ------------------------------------------------------------------ export
+
+    /**
+     * Writes the trained model as a versioned artifact folder ({@code model.json} +
+     * {@code weights.safetensors}) that {@link dev.tuna.inference.Classifier#load(Path)} reads without
+     * any training code. Written atomically; an existing artifact is replaced only when
+     * {@code overwrite} is set.
+     *
+     * @param directory the artifact folder
+     * @param overwrite whether to replace an existing artifact
+     * @return the artifact
+     */
+    public dev.tuna.inference.ModelArtifact export(Path directory, boolean overwrite) {
+        com.google.gson.JsonObject training = new com.google.gson.JsonObject();
+        training.addProperty("weights", weights == null ? "none (random initialisation)" : weights.name());
+        training.addProperty("labelSmoothing", labelSmoothing);
+        training.addProperty("trainImages", data.train().size());
+        training.addProperty("validImages", data.valid().size());
+        training.addProperty("batchSize", data.spec().batchSize());
+        training.addProperty("dataSeed", data.spec().seed());
+        training.addProperty("flip", data.spec().flip());
+        com.google.gson.JsonArray rows = new com.google.gson.JsonArray();
+        for (EpochRecord r : history) {
+            com.google.gson.JsonObject row = new com.google.gson.JsonObject();
+            row.addProperty("phase", r.phase());
+            row.addProperty("epoch", r.epoch());
+            row.addProperty("trainLoss", r.trainLoss());
+            if (Double.isFinite(r.validLoss())) {
+                row.addProperty("validLoss", r.validLoss());
+                row.addProperty("errorRate", r.errorRate());
+            }
+            row.addProperty("seconds", r.seconds());
+            rows.add(row);
+        }
+        training.add("history", rows);
+        dev.tuna.inference.ArtifactMetadata metadata = dev.tuna.inference.ArtifactMetadata.of(
+                network.architecture(), data.classes(), data.spec().size(), data.spec().resizeMethod(),
+                data.spec().padMode(), data.spec().normalization(), weights != null && weights.tfSamePadding(), head,
+                seed, training);
+        return dev.tuna.inference.ModelArtifact.write(directory, network, metadata, overwrite);
     }
 
     // ------------------------------------------------------------------ accessors

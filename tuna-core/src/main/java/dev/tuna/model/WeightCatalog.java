@@ -93,6 +93,27 @@ public final class WeightCatalog {
      * @throws TunaException when the file is missing and cannot be downloaded, or its checksum is wrong
      */
     public Path resolve(PretrainedWeights weights) {
+        java.util.Optional<Path> local = resolveLocal(weights);
+        if (local.isPresent()) {
+            return local.get();
+        }
+        if (weights.url().isEmpty()) {
+            throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "The weights '" + weights.name() + "' ("
+                    + weights.description() + ") cannot be downloaded. Put " + weights.fileName() + " (SHA-256 "
+                    + weights.sha256() + ") at " + cachePath(weights) + " or "
+                    + candidates(weights).get(1) + ", or pass the file itself.");
+        }
+        return download(weights);
+    }
+
+    /**
+     * Returns the entry's file when it is already on disk, without downloading.
+     *
+     * @param weights the entry
+     * @return the verified file, or empty when it is not there
+     * @throws TunaException when a file is there but its checksum is wrong
+     */
+    public java.util.Optional<Path> resolveLocal(PretrainedWeights weights) {
         for (Path candidate : candidates(weights)) {
             if (Files.isRegularFile(candidate)) {
                 String digest = sha256(candidate);
@@ -102,16 +123,10 @@ public final class WeightCatalog {
                             + (weights.sha256().length() < 64 ? "..." : "") + ". The file is damaged or not "
                             + weights.name() + "; delete it to download it again.");
                 }
-                return candidate;
+                return java.util.Optional.of(candidate);
             }
         }
-        if (weights.url().isEmpty()) {
-            throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "The weights '" + weights.name() + "' ("
-                    + weights.description() + ") cannot be downloaded. Put " + weights.fileName() + " (SHA-256 "
-                    + weights.sha256() + ") at " + cachePath(weights) + " or "
-                    + candidates(weights).get(1) + ", or pass the file itself.");
-        }
-        return download(weights);
+        return java.util.Optional.empty();
     }
 
     private Path download(PretrainedWeights weights) {

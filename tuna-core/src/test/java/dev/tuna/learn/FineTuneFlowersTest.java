@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tuna.ProgressListener;
 import dev.tuna.data.DataLoaders;
+import dev.tuna.inference.Predictions;
 import dev.tuna.data.ImageFolder;
 import dev.tuna.data.Splitter;
 import dev.tuna.model.PretrainedWeights;

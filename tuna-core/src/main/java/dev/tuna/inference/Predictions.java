@@ -1,4 +1,4 @@
-package dev.tuna.learn;
+package dev.tuna.inference;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

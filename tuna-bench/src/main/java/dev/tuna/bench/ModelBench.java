@@ -1,0 +1,96 @@
+package dev.tuna.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import dev.tuna.model.Architecture;
+import dev.tuna.model.HeadSpec;
+import dev.tuna.model.Network;
+import java.util.Locale;
+import java.util.Map;
+
+/** Throughput of the networks themselves, on random data: inference, frozen-body and full training. */
+final class ModelBench {
+    private ModelBench() {}
+
+    static void run(String[] args) {
+        String[] archs = (args.length > 1 ? args[1] : "resnet18,mobilenet_v2").split(",");
+        String[] batches = (args.length > 2 ? args[2] : "32,64").split(",");
+        int size = args.length > 3 ? Integer.parseInt(args[3]) : 192;
+        System.out.printf(Locale.ROOT, "model throughput at %d px; engine %s, %d cores, LD_PRELOAD=%s%n", size,
+                Engine.getInstance().getVersion(), Runtime.getRuntime().availableProcessors(),
+                System.getenv().getOrDefault("LD_PRELOAD", "(none)"));
+        for (String arch : archs) {
+            for (String b : batches) {
+                measure(Architecture.parse(arch), Integer.parseInt(b), size);
+            }
+        }
+    }
+
+    private static void measure(Architecture arch, int batch, int size) {
+        try (NDManager manager = NDManager.newBaseManager();
+             Network net = Network.transfer(arch, HeadSpec.DEFAULT, 5, false, manager, 1)) {
+            NDArray x = manager.randomNormal(new Shape(batch, 3, size, size));
+            NDArray y = manager.randomInteger(0, 5, new Shape(batch), ai.djl.ndarray.types.DataType.INT64);
+            double inference = time(3, 6, batch, () -> {
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray input = x.duplicate();
+                    input.attach(scope);
+                    net.forward(input, false);
+                }
+            });
+            freeze(net, true);
+            double frozen = time(2, 4, batch, () -> step(net, manager, x, y));
+            freeze(net, false);
+            double full = time(2, 4, batch, () -> step(net, manager, x, y));
+            System.out.printf(Locale.ROOT, "%-13s batch %3d: inference %6.1f img/s, frozen-body training %6.1f img/s,"
+                    + " full training %6.1f img/s%n", arch.id(), batch, inference, frozen, full);
+        }
+    }
+
+    /** fast.ai's freeze: only the head and every batch norm's affine parameters train. */
+    private static void freeze(Network net, boolean frozen) {
+        for (Map.Entry<String, Parameter> e : net.parameters().entrySet()) {
+            String name = e.getKey();
+            boolean stats = name.endsWith("running_mean") || name.endsWith("running_var");
+            if (stats) {
+                continue;
+            }
+            boolean trains = !frozen || net.group(name) == 2 || net.isBatchNorm(name);
+            e.getValue().freeze(!trains);
+        }
+    }
+
+    private static void step(Network net, NDManager manager, NDArray x, NDArray y) {
+        try (NDManager scope = manager.newSubManager()) {
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = net.forward(x, true);
+                NDArray loss = logits.logSoftmax(1).mul(y.oneHot(5)).sum(new int[] {1}).neg().mean();
+                loss.attach(scope);
+                collector.backward(loss);
+            }
+            for (Parameter p : net.parameters().values()) {
+                if (p.requiresGradient()) {
+                    NDArray w = p.getArray();
+                    try (NDArray update = w.getGradient().mul(1e-4f)) {
+                        w.subi(update);
+                    }
+                }
+            }
+        }
+    }
+
+    private static double time(int warmup, int iterations, int batch, Runnable body) {
+        for (int i = 0; i < warmup; i++) {
+            body.run();
+        }
+        long start = System.nanoTime();
+        for (int i = 0; i < iterations; i++) {
+            body.run();
+        }
+        return iterations * batch / ((System.nanoTime() - start) / 1e9);
+    }
+}

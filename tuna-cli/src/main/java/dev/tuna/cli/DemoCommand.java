@@ -1,0 +1,67 @@
+package dev.tuna.cli;
+
+import dev.tuna.data.FlowersDataset;
+import dev.tuna.model.Architecture;
+import dev.tuna.model.WeightCatalog;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tuna demo}: the reference workflow end to end on the flowers data. */
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = {"The reference workflow in one command: fine-tune on the flowers photos (80/20 split,",
+                "seed 42, 192 px squish, fineTune(3)), test on the withheld folder, export the model.",
+                "Data and weights come from $TUNA_HOME (default ~/.cache/tuna): datasets/flowers,",
+                "datasets/flowers-test and the weights; missing ones are downloaded when online."},
+        footer = {"", "Examples:", "  tuna demo",
+                "  TUNA_HOME=../shared tuna demo --arch mobilenet_v2      (offline, from the shared folder)"})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--arch", defaultValue = "resnet18", converter = Converters.Arch.class,
+            description = "resnet18, resnet34, resnet50 or mobilenet_v2 (default: ${DEFAULT-VALUE}).")
+    Architecture arch;
+
+    @Option(names = "--weights", paramLabel = "<name|file>", description = "Catalogue name or weights file.")
+    String weights;
+
+    @Option(names = "--epochs", defaultValue = "3", description = "Unfrozen epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--lr", defaultValue = "2e-3", paramLabel = "<rate|auto>",
+            description = "Base learning rate or 'auto' (default: ${DEFAULT-VALUE}).")
+    String lr;
+
+    @Option(names = "--out", paramLabel = "<artifact>",
+            description = "Model artifact folder (default: flowers-<arch>.tuna in the working directory).")
+    Path out;
+
+    @Option(names = "--force", description = "Replace an existing model artifact.")
+    boolean force;
+
+    @Mixin
+    DataOptions data;
+
+    @Mixin
+    EngineOptions engine;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        FlowersDataset.Folders folders = FlowersDataset.ensure(WeightCatalog.defaultHome(), ConsoleProgress.stderr());
+        TrainCommand train = new TrainCommand();
+        train.arch = arch;
+        train.weights = weights;
+        train.epochs = epochs;
+        train.lr = lr;
+        train.force = force;
+        train.data = data;
+        train.engine = engine;
+        Path artifact = out != null ? out : Path.of("flowers-" + arch.id() + ".tuna");
+        return train.run(spec.commandLine().getOut(), folders.train(), folders.test(), artifact);
+    }
+}

@@ -1,0 +1,148 @@
+package dev.tuna.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.tuna.TunaException;
+import dev.tuna.data.ImageFormat;
+import dev.tuna.inference.Classifier;
+import dev.tuna.inference.Prediction;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tuna predict}: the label and probability of each image. */
+@Command(
+        name = "predict",
+        mixinStandardHelpOptions = true,
+        description = {"Predict images with a trained model: label and probability per image (folders are",
+                "searched recursively for images, recognised by content)."},
+        footer = {"", "Examples:", "  tuna predict flowers-resnet18.tuna photo.jpg",
+                "  tuna predict flowers-resnet18.tuna photos/ --top-k 3 --json"})
+final class PredictCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<model>", description = "A model artifact folder written by 'tuna train'.")
+    Path model;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "<image|folder>", description = "Images or folders of images.")
+    List<Path> inputs;
+
+    @Option(names = "--top-k", defaultValue = "1", description = "How many classes to show per image (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--json", description = "Print one JSON object instead of lines.")
+    boolean json;
+
+    @Mixin
+    EngineOptions engine;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (topK < 1) {
+            throw TunaException.usage("--top-k must be at least 1; found " + topK + ".");
+        }
+        engine.apply();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<Path> images = new ArrayList<>();
+        for (Path input : inputs) {
+            images.addAll(expand(input));
+        }
+        int failures = 0;
+        JsonArray results = new JsonArray();
+        try (Classifier classifier = Classifier.load(model)) {
+            int k = Math.min(topK, classifier.classes().size());
+            for (Path image : images) {
+                try {
+                    Prediction p = classifier.predict(image);
+                    List<Prediction.Candidate> top = p.top(k);
+                    if (json) {
+                        JsonObject o = new JsonObject();
+                        o.addProperty("path", image.toString());
+                        o.addProperty("label", p.label());
+                        o.addProperty("probability", p.probability());
+                        JsonArray topArray = new JsonArray();
+                        for (Prediction.Candidate c : top) {
+                            JsonObject t = new JsonObject();
+                            t.addProperty("label", c.label());
+                            t.addProperty("probability", c.probability());
+                            topArray.add(t);
+                        }
+                        o.add("top", topArray);
+                        results.add(o);
+                    } else {
+                        StringBuilder line = new StringBuilder(image.toString()).append('\t');
+                        for (int i = 0; i < top.size(); i++) {
+                            line.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.4f",
+                                    top.get(i).label(), top.get(i).probability()));
+                        }
+                        out.println(line);
+                    }
+                } catch (TunaException e) {
+                    failures++;
+                    if (json) {
+                        JsonObject o = new JsonObject();
+                        o.addProperty("path", image.toString());
+                        o.addProperty("error", e.getMessage());
+                        results.add(o);
+                    } else {
+                        err.println("tuna: " + image + ": " + e.getMessage());
+                    }
+                }
+            }
+        }
+        if (json) {
+            JsonObject o = new JsonObject();
+            o.add("predictions", results);
+            o.addProperty("failed", failures);
+            out.println(new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        }
+        out.flush();
+        err.flush();
+        return failures == 0 ? TunaCommand.OK : TunaCommand.BAD_INPUT;
+    }
+
+    /** A file as is; a folder as every image inside it (recursively, sorted, hidden files skipped). */
+    private static List<Path> expand(Path input) {
+        if (!Files.exists(input)) {
+            throw TunaException.badData("Not found: " + input + ". Pass image files or folders of images.");
+        }
+        if (!Files.isDirectory(input)) {
+            return List.of(input);
+        }
+        try (Stream<Path> files = Files.walk(input)) {
+            List<Path> images = files.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(PredictCommand::looksLikeImage).sorted().toList();
+            if (images.isEmpty()) {
+                throw TunaException.badData("No images found in " + input + ". Expected JPEG, PNG, BMP, GIF or WebP files.");
+            }
+            return images;
+        } catch (IOException e) {
+            throw TunaException.badData("Cannot list " + input + ": " + e.getMessage());
+        }
+    }
+
+    private static boolean looksLikeImage(Path file) {
+        byte[] header = new byte[ImageFormat.HEADER_BYTES];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n = in.readNBytes(header, 0, header.length);
+            return ImageFormat.sniff(header, n).isPresent() || ImageFormat.hasImageExtension(file.getFileName().toString());
+        } catch (IOException e) {
+            return ImageFormat.hasImageExtension(file.getFileName().toString());
+        }
+    }
+}

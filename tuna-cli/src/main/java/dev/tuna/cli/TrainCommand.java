@@ -1,0 +1,139 @@
+package dev.tuna.cli;
+
+import dev.tuna.TunaException;
+import dev.tuna.data.DataLoaders;
+import dev.tuna.learn.FineTune;
+import dev.tuna.learn.Learner;
+import dev.tuna.learn.LrFind;
+import dev.tuna.inference.Predictions;
+import dev.tuna.model.Architecture;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tuna train}: fine-tune a pretrained CNN on a folder, export the model, optionally test it. */
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = {"Fine-tune an ImageNet-pretrained CNN on <folder>/<class>/<image> with fast.ai's fine_tune:",
+                "one epoch with the body frozen, then --epochs epochs unfrozen with one-cycle schedules and",
+                "discriminative learning rates. Writes the model artifact and, with --test, the test accuracy."},
+        footer = {"", "Examples:",
+                "  tuna train flowers/ --test flowers-test/ --out flowers.tuna",
+                "  tuna train flowers/ --arch mobilenet_v2 --weights mobilenet_v2_tflite --epochs 3 --lr auto"})
+final class TrainCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
+    Path folder;
+
+    @Option(names = "--arch", defaultValue = "resnet18", converter = Converters.Arch.class,
+            description = "resnet18, resnet34, resnet50 or mobilenet_v2 (default: ${DEFAULT-VALUE}).")
+    Architecture arch;
+
+    @Option(names = "--weights", paramLabel = "<name|file>",
+            description = "Catalogue name (e.g. resnet18, mobilenet_v2_tflite) or a .pth/.safetensors file"
+                    + " (default: the architecture's weights found in $TUNA_HOME, else downloaded).")
+    String weights;
+
+    @Option(names = "--epochs", defaultValue = "3", description = "Unfrozen epochs after the frozen one (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--lr", defaultValue = "2e-3", paramLabel = "<rate|auto>",
+            description = "Base learning rate, or 'auto' to take the learning-rate finder's suggestion (default: ${DEFAULT-VALUE}).")
+    String lr;
+
+    @Option(names = "--test", paramLabel = "<folder>", description = "Evaluate on this labelled folder after training.")
+    Path test;
+
+    @Option(names = "--out", paramLabel = "<artifact>",
+            description = "Model artifact folder to write (default: <folder name>-<arch>.tuna).")
+    Path out;
+
+    @Option(names = "--force", description = "Replace an existing model artifact.")
+    boolean force;
+
+    @Option(names = "--tta", description = "Test-time augmentation for --test (average with the mirror image).")
+    boolean tta;
+
+    @Mixin
+    DataOptions data;
+
+    @Mixin
+    EngineOptions engine;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        return run(spec.commandLine().getOut(), folder, test,
+                out != null ? out : Path.of(defaultName(folder) + "-" + arch.id() + ".tuna"));
+    }
+
+    /** The whole job: data, learner, fine-tuning, optional test, export. Also used by {@code demo}. */
+    int run(PrintWriter console, Path folder, Path test, Path artifact) {
+        if (Files.exists(artifact) && !force) {
+            throw TunaException.usage("The model artifact " + artifact + " already exists; choose another --out or"
+                    + " pass --force to replace it.");
+        }
+        if (epochs < 1) {
+            throw TunaException.usage("--epochs must be at least 1; found " + epochs + ".");
+        }
+        double baseLr = parseLr();
+        engine.apply();
+        WeightsChoice choice = WeightsChoice.of(arch, weights, WeightsChoice.catalog());
+        console.printf(Locale.ROOT, "Training %s (weights: %s) on %s%n", arch.id(), choice.describe(), folder);
+        console.flush();
+        try (DataLoaders loaders = data.folder(folder, choice.normalization(arch)).dataloaders()) {
+            console.print(loaders.summary().format(5));
+            console.flush();
+            try (Learner learner = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
+                    .catalog(WeightsChoice.catalog()).seed(data.seed).console(System.out, System.console() != null)
+                    .build()) {
+                if (Double.isNaN(baseLr)) {
+                    LrFind found = learner.lrFind();
+                    baseLr = found.suggestion();
+                    console.printf(Locale.ROOT, "Learning-rate finder suggests %.2e%n", baseLr);
+                    console.flush();
+                }
+                long start = System.nanoTime();
+                learner.fineTune(epochs, FineTune.DEFAULT.withBaseLr(baseLr));
+                console.printf(Locale.ROOT, "Trained in %.1f s%n", (System.nanoTime() - start) / 1e9);
+                if (test != null) {
+                    Predictions predictions = learner.evaluate(test, tta);
+                    console.println(predictions.accuracyLine("Test"));
+                    console.print(predictions.confusionTable());
+                }
+                learner.export(artifact, force);
+                console.println("Model: " + artifact.toAbsolutePath());
+            }
+        }
+        console.flush();
+        return TunaCommand.OK;
+    }
+
+    private double parseLr() {
+        if (lr.equalsIgnoreCase("auto")) {
+            return Double.NaN;
+        }
+        try {
+            double value = Double.parseDouble(lr);
+            if (value > 0 && value < 10) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw TunaException.usage("--lr must be a positive number below 10 (e.g. 2e-3) or 'auto'; found '" + lr + "'.");
+    }
+
+    static String defaultName(Path folder) {
+        Path name = folder.toAbsolutePath().normalize().getFileName();
+        return name == null ? "model" : name.toString();
+    }
+}

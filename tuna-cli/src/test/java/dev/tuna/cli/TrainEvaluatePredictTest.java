@@ -1,0 +1,112 @@
+package dev.tuna.cli;
+
+import static dev.tuna.cli.DescribeCommandTest.tuna;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.tuna.cli.DescribeCommandTest.Run;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real commands on small generated data: train, then evaluate and predict with the exported model. */
+class TrainEvaluatePredictTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+
+    private static void image(Path file, int base, Random random) throws IOException {
+        BufferedImage image = new BufferedImage(24, 24, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 24; y++) {
+            for (int x = 0; x < 24; x++) {
+                image.setRGB(x, y, base + random.nextInt(40));
+            }
+        }
+        Files.createDirectories(file.getParent());
+        ImageIO.write(image, "png", file.toFile());
+    }
+
+    @BeforeAll
+    static void train() throws IOException {
+        Random random = new Random(1);
+        for (int i = 0; i < 12; i++) {
+            image(dir.resolve("data/red/" + i + ".png"), 0xC00000, random);
+            image(dir.resolve("data/blue/" + i + ".png"), 0x0000C0, random);
+        }
+        for (int i = 0; i < 3; i++) {
+            image(dir.resolve("test/red/" + i + ".png"), 0xC00000, random);
+            image(dir.resolve("test/blue/" + i + ".png"), 0x0000C0, random);
+        }
+        model = dir.resolve("model.tuna");
+        Run run = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--epochs", "1", "--size", "32",
+                "--bs", "4", "--test", dir.resolve("test").toString(), "--out", model.toString());
+        assertThat(run.code()).as(run.err() + run.out()).isZero();
+        assertThat(run.out()).contains("Test accuracy: ").contains("Model: ");
+        assertThat(model.resolve("model.json")).isRegularFile();
+    }
+
+    @Test
+    void evaluateJsonHasTheDocumentedFields() {
+        Run run = tuna("evaluate", model.toString(), dir.resolve("test").toString(), "--json");
+        assertThat(run.code()).as(run.err()).isZero();
+        JsonObject json = JsonParser.parseString(run.out()).getAsJsonObject();
+        assertThat(json.get("total").getAsInt()).isEqualTo(6);
+        assertThat(json.get("correct").getAsInt()).isBetween(0, 6);
+        assertThat(json.get("accuracy").getAsDouble()).isBetween(0.0, 1.0);
+        assertThat(json.getAsJsonArray("classes")).hasSize(2);
+        assertThat(json.getAsJsonArray("confusion")).hasSize(2);
+        Run text = tuna("evaluate", model.toString(), dir.resolve("test").toString());
+        assertThat(text.out()).contains("Test accuracy: ", "precision", "recall", "actual\\predicted");
+    }
+
+    @Test
+    void predictPrintsLabelsForFilesAndFolders() {
+        Run run = tuna("predict", model.toString(), dir.resolve("test/red/0.png").toString(), "--top-k", "2");
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.out()).contains("0.png\t").containsPattern("(red|blue) \\d\\.\\d{4}, (red|blue) \\d\\.\\d{4}");
+        Run json = tuna("predict", model.toString(), dir.resolve("test").toString(), "--json");
+        assertThat(json.code()).isZero();
+        assertThat(JsonParser.parseString(json.out()).getAsJsonObject().getAsJsonArray("predictions")).hasSize(6);
+    }
+
+    @Test
+    void badInputsGetExitCodesAndMessages() throws IOException {
+        Run missing = tuna("train", dir.resolve("nope").toString(), "--weights", "none");
+        assertThat(missing.code()).isEqualTo(TunaCommand.BAD_INPUT);
+        assertThat(missing.err()).contains("Folder not found").doesNotContain("\tat ");
+        Files.createDirectories(dir.resolve("empty"));
+        Run empty = tuna("train", dir.resolve("empty").toString(), "--weights", "none", "--out", dir.resolve("e.tuna").toString());
+        assertThat(empty.code()).isEqualTo(TunaCommand.BAD_INPUT);
+        assertThat(empty.err()).contains("No images found");
+        Path corrupt = dir.resolve("corrupt.tuna");
+        Files.createDirectories(corrupt);
+        Files.writeString(corrupt.resolve("model.json"), "{ not json");
+        Run bad = tuna("evaluate", corrupt.toString(), dir.resolve("test").toString());
+        assertThat(bad.code()).isEqualTo(TunaCommand.BAD_INPUT);
+        assertThat(bad.err()).startsWith("tuna: ").doesNotContain("\tat ");
+        Run flag = tuna("train", dir.resolve("data").toString(), "--epochz", "2");
+        assertThat(flag.code()).isEqualTo(TunaCommand.USAGE);
+        Run exists = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--out", model.toString());
+        assertThat(exists.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(exists.err()).contains("already exists").contains("--force");
+        Run notImage = tuna("predict", model.toString(), dir.resolve("corrupt.tuna/model.json").toString());
+        assertThat(notImage.code()).isEqualTo(TunaCommand.BAD_INPUT);
+        assertThat(notImage.err()).contains("model.json");
+    }
+
+    @Test
+    void everyCommandHasHelpWithAnExample() {
+        for (String command : new String[] {"train", "evaluate", "predict", "lr-find", "describe", "demo"}) {
+            Run help = tuna(command, "--help");
+            assertThat(help.code()).isZero();
+            assertThat(help.out()).as(command).contains("Example");
+        }
+    }
+}

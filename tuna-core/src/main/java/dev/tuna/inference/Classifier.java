@@ -1,0 +1,294 @@
+package dev.tuna.inference;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.tuna.TunaException;
+import dev.tuna.data.ImageDecoder;
+import dev.tuna.data.UnreadableImageException;
+import dev.tuna.model.LoadMode;
+import dev.tuna.model.Network;
+import dev.tuna.model.weights.WeightFile;
+import dev.tuna.model.weights.WeightFiles;
+import dev.tuna.transform.RgbImage;
+import java.awt.image.BufferedImage;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.IntStream;
+
+/**
+ * A trained model ready to classify images: loaded from a {@link ModelArtifact} folder, it applies
+ * exactly the input path of training's validation split (decode with EXIF orientation, presize,
+ * centre square for {@code crop}, normalise) and returns softmax probabilities.
+ *
+ * <pre>{@code
+ * try (Classifier classifier = Classifier.load(Path.of("pets-model"))) {
+ *     Prediction p = classifier.predict(Path.of("cat.jpg"));
+ *     System.out.println(p.label() + " " + p.probability());
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads.</b> One instance may be shared by any number of threads: every call works in its own
+ * native memory scope, and the network runs in evaluation mode, which changes no state. Forward
+ * passes run concurrently (the PyTorch engine allows concurrent inference on one module); each also
+ * uses PyTorch's own intra-op threads. Do not close the classifier while calls are running.
+ *
+ * <p>Owns native memory: close it when done.
+ */
+public final class Classifier implements AutoCloseable {
+    private final ModelArtifact artifact;
+    private final ClassifierOptions options;
+    private final ImageDecoder decoder;
+    private final InputPipeline pipeline;
+    private final NDManager manager;
+    private final Network network;
+    private final List<String> classes;
+    private volatile boolean closed;
+
+    private Classifier(ModelArtifact artifact, ClassifierOptions options, NDManager manager, Network network) {
+        this.artifact = artifact;
+        this.options = options;
+        this.manager = manager;
+        this.network = network;
+        ArtifactMetadata meta = artifact.metadata();
+        this.classes = meta.classes();
+        this.decoder = ImageDecoder.withMaxPixels(options.maxPixels());
+        this.pipeline = new InputPipeline(meta.inputSize(), meta.resizeMethod(), meta.padMode(), meta.normalization());
+    }
+
+    /**
+     * Loads a model folder with the default options.
+     *
+     * @param artifactDir the folder written by {@link ModelArtifact#write}
+     * @return the classifier
+     * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) when the folder is not a
+     *     valid model (see {@link ModelArtifact#read}) or its weights do not fit its description
+     */
+    public static Classifier load(Path artifactDir) {
+        return load(artifactDir, ClassifierOptions.DEFAULTS);
+    }
+
+    /**
+     * Loads a model folder.
+     *
+     * @param artifactDir the folder written by {@link ModelArtifact#write}
+     * @param options the pixel limit and batch size
+     * @return the classifier
+     * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) when the folder is not a
+     *     valid model (see {@link ModelArtifact#read}) or its weights do not fit its description
+     */
+    public static Classifier load(Path artifactDir, ClassifierOptions options) {
+        Objects.requireNonNull(options, "options");
+        ModelArtifact artifact = ModelArtifact.read(artifactDir);
+        ArtifactMetadata meta = artifact.metadata();
+        WeightFile weights = WeightFiles.read(artifact.weightsFile());
+        NDManager manager = NDManager.newBaseManager();
+        try {
+            Network network = Network.transfer(meta.architecture(), meta.head(), meta.classes().size(),
+                    meta.tfSamePadding(), manager, meta.seed());
+            network.load(weights, LoadMode.STRICT);
+            Classifier classifier = new Classifier(artifact, options, manager, network);
+            classifier.warmUp();
+            return classifier;
+        } catch (RuntimeException | Error e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** One forward pass on one thread before sharing, so that lazily built engine state exists. */
+    private void warmUp() {
+        forward(new float[pipeline.floatsPerImage()], 1);
+    }
+
+    /**
+     * Returns the model's description.
+     *
+     * @return the metadata read from {@code model.json}
+     */
+    public ArtifactMetadata metadata() {
+        return artifact.metadata();
+    }
+
+    /**
+     * Returns the model folder that was loaded.
+     *
+     * @return the artifact
+     */
+    public ModelArtifact artifact() {
+        return artifact;
+    }
+
+    /**
+     * Returns the options in force.
+     *
+     * @return the options
+     */
+    public ClassifierOptions options() {
+        return options;
+    }
+
+    /**
+     * Returns the class names in output order.
+     *
+     * @return the classes (unmodifiable)
+     */
+    public List<String> classes() {
+        return classes;
+    }
+
+    /**
+     * Classifies an image file (JPEG, PNG, BMP, GIF or WebP, recognised by content).
+     *
+     * @param image the file
+     * @return the prediction
+     * @throws InvalidImageException when the file is missing, unreadable, not an image, damaged, or
+     *     declares more pixels than the limit
+     */
+    public Prediction predict(Path image) {
+        Objects.requireNonNull(image, "image");
+        return predictOne(decode(image));
+    }
+
+    /**
+     * Classifies an encoded image held in memory.
+     *
+     * @param encoded the bytes of a JPEG, PNG, BMP, GIF or WebP file
+     * @return the prediction
+     * @throws InvalidImageException when the bytes are not a readable image or declare more pixels
+     *     than the limit
+     */
+    public Prediction predict(byte[] encoded) {
+        Objects.requireNonNull(encoded, "encoded");
+        RgbImage rgb;
+        try {
+            rgb = decoder.decode(encoded);
+        } catch (UnreadableImageException e) {
+            throw invalid("the image bytes", e);
+        }
+        return predictOne(rgb);
+    }
+
+    /**
+     * Classifies a decoded image. Its pixels are taken as sRGB (gray as is), with transparency
+     * composited over white, as for files.
+     *
+     * @param image the image
+     * @return the prediction
+     */
+    public Prediction predict(BufferedImage image) {
+        Objects.requireNonNull(image, "image");
+        return predictOne(InputPipeline.toRgb(image));
+    }
+
+    /**
+     * Classifies many image files, decoding them in parallel and running the network on
+     * {@link ClassifierOptions#batchSize()} images at a time.
+     *
+     * @param images the files
+     * @return one prediction per file, in the same order
+     * @throws InvalidImageException for the first file (in list order) that cannot be used; no
+     *     predictions are returned then
+     */
+    public List<Prediction> predictBatch(List<Path> images) {
+        List<Path> paths = List.copyOf(images);
+        List<Prediction> out = new ArrayList<>(paths.size());
+        int floats = pipeline.floatsPerImage();
+        for (int from = 0; from < paths.size(); from += options.batchSize()) {
+            int to = Math.min(paths.size(), from + options.batchSize());
+            int n = to - from;
+            float[] input = new float[n * floats];
+            RuntimeException[] failures = new RuntimeException[n];
+            int first = from;
+            IntStream.range(0, n).parallel().forEach(i -> {
+                try {
+                    pipeline.normalize(pipeline.square(decode(paths.get(first + i))), input, i * floats);
+                } catch (RuntimeException e) {
+                    failures[i] = e;
+                }
+            });
+            for (RuntimeException failure : failures) {
+                if (failure != null) {
+                    throw failure;
+                }
+            }
+            out.addAll(forward(input, n));
+        }
+        return out;
+    }
+
+    private RgbImage decode(Path image) {
+        try {
+            return decoder.decode(image);
+        } catch (UnreadableImageException e) {
+            throw invalid(image.toString(), e);
+        }
+    }
+
+    private InvalidImageException invalid(String source, UnreadableImageException e) {
+        String reason = e.getMessage();
+        String hint = reason.toLowerCase(Locale.ROOT).startsWith("image too large")
+                ? String.format(Locale.ROOT, "Expected at most %,d pixels; shrink the image, or raise the limit"
+                        + " (ClassifierOptions.withMaxPixels) if you trust it.", options.maxPixels())
+                : "Expected a readable JPEG, PNG, BMP, GIF or WebP image; check the file, or re-save it in one of"
+                        + " these formats.";
+        return new InvalidImageException(source, reason, hint, e);
+    }
+
+    private Prediction predictOne(RgbImage image) {
+        float[] input = new float[pipeline.floatsPerImage()];
+        pipeline.normalize(pipeline.square(image), input, 0);
+        return forward(input, 1).get(0);
+    }
+
+    /** Runs the network on {@code n} normalised images and turns logits into predictions. */
+    private List<Prediction> forward(float[] input, int n) {
+        if (closed) {
+            throw TunaException.usage("This classifier is closed; load the model again.");
+        }
+        int size = pipeline.size();
+        float[] logits;
+        try (NDManager scope = network.newManager()) {
+            NDArray x = scope.create(FloatBuffer.wrap(input), new Shape(n, 3, size, size));
+            logits = network.forward(x, false).toFloatArray();
+        }
+        int k = classes.size();
+        List<Prediction> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(Prediction.of(classes, softmax(logits, i * k, k)));
+        }
+        return out;
+    }
+
+    private static float[] softmax(float[] logits, int offset, int k) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) {
+            max = Math.max(max, logits[offset + j]);
+        }
+        double[] e = new double[k];
+        double sum = 0;
+        for (int j = 0; j < k; j++) {
+            e[j] = Math.exp(logits[offset + j] - max);
+            sum += e[j];
+        }
+        float[] p = new float[k];
+        for (int j = 0; j < k; j++) {
+            p[j] = (float) (e[j] / sum);
+        }
+        return p;
+    }
+
+    /** Frees the network's native memory. Calls still running must finish first. */
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            network.close();
+            manager.close();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.tuna.inference;
+
+import dev.tuna.TunaException;
+import dev.tuna.data.ImageDecoder;
+
+/**
+ * How a {@link Classifier} reads and batches its input.
+ *
+ * <pre>{@code
+ * Classifier classifier = Classifier.load(dir, ClassifierOptions.DEFAULTS.withMaxPixels(400_000_000L));
+ * }</pre>
+ *
+ * @param maxPixels the largest image (width × height, read from the header) that is decoded; larger
+ *     ones are refused with {@link InvalidImageException}
+ * @param batchSize how many images {@link Classifier#predictBatch} runs through the network at once
+ */
+public record ClassifierOptions(long maxPixels, int batchSize) {
+    /** {@link ImageDecoder#DEFAULT_MAX_PIXELS} pixels, batches of 32. */
+    public static final ClassifierOptions DEFAULTS = new ClassifierOptions(ImageDecoder.DEFAULT_MAX_PIXELS, 32);
+
+    /**
+     * Validates.
+     *
+     * @param maxPixels the largest width × height decoded
+     * @param batchSize images per forward pass in {@link Classifier#predictBatch}
+     * @throws TunaException ({@link TunaException.Kind#USAGE}) for a non-positive value
+     */
+    public ClassifierOptions {
+        if (maxPixels < 1) {
+            throw TunaException.usage("The pixel limit must be positive; found " + maxPixels + ".");
+        }
+        if (batchSize < 1) {
+            throw TunaException.usage("The batch size must be positive; found " + batchSize + ".");
+        }
+    }
+
+    /**
+     * Returns these options with another pixel limit.
+     *
+     * @param newMaxPixels the largest width × height decoded
+     * @return the options
+     */
+    public ClassifierOptions withMaxPixels(long newMaxPixels) {
+        return new ClassifierOptions(newMaxPixels, batchSize);
+    }
+
+    /**
+     * Returns these options with another batch size.
+     *
+     * @param newBatchSize images per forward pass in {@link Classifier#predictBatch}
+     * @return the options
+     */
+    public ClassifierOptions withBatchSize(int newBatchSize) {
+        return new ClassifierOptions(maxPixels, newBatchSize);
+    }
+}
