@@ -444,7 +444,7 @@ public final class Learner implements AutoCloseable {
             }
         } finally {
             network.parameters().forEach((name, p) ->
-                    p.getArray().set(java.nio.FloatBuffer.wrap(weightsBefore.get(name))));
+                    dev.tuna.internal.nn.Arrays2.copyInto(p.getArray(), weightsBefore.get(name)));
             optimizer.restore(optimizerBefore, shapes);
             network.parameters().values().forEach(p -> {
                 if (p.requiresGradient() && p.getArray().hasGradient()) {

@@ -2,7 +2,6 @@ package dev.tuna.learn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
-import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -40,7 +39,7 @@ public final class SaveBest implements Callback {
         }
         for (Map.Entry<String, Parameter> e : learner.network().parameters().entrySet()) {
             NDArray array = e.getValue().getArray();
-            array.set(FloatBuffer.wrap(best.get(e.getKey())));
+            dev.tuna.internal.nn.Arrays2.copyInto(array, best.get(e.getKey()));
         }
     }
 

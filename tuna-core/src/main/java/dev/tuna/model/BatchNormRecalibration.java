@@ -3,8 +3,8 @@ package dev.tuna.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import dev.tuna.internal.nn.Arrays2;
 import dev.tuna.internal.nn.ObservedBatchNorm;
-import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -155,10 +155,10 @@ public final class BatchNormRecalibration implements AutoCloseable {
                 newMean[c] = (float) mu;
                 newVar[c] = (float) sigma2;
             }
-            parameters.get(p + ".weight").getArray().set(FloatBuffer.wrap(newWeight));
-            parameters.get(p + ".bias").getArray().set(FloatBuffer.wrap(newBias));
-            parameters.get(p + ".running_mean").getArray().set(FloatBuffer.wrap(newMean));
-            parameters.get(p + ".running_var").getArray().set(FloatBuffer.wrap(newVar));
+            Arrays2.copyInto(parameters.get(p + ".weight").getArray(), newWeight);
+            Arrays2.copyInto(parameters.get(p + ".bias").getArray(), newBias);
+            Arrays2.copyInto(parameters.get(p + ".running_mean").getArray(), newMean);
+            Arrays2.copyInto(parameters.get(p + ".running_var").getArray(), newVar);
             updated++;
         }
         return updated;

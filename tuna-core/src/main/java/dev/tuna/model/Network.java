@@ -14,7 +14,6 @@ import dev.tuna.internal.nn.ObservedBatchNorm;
 import dev.tuna.internal.nn.Torchvision;
 import dev.tuna.model.weights.Tensor;
 import dev.tuna.model.weights.WeightFile;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -114,7 +113,7 @@ public final class Network implements AutoCloseable {
                 double std = head ? Math.sqrt(2.0 / shape.get(1)) : 0.01; // fast.ai kaiming fan_in; torchvision fc
                 fillNormal(values, std, random);
             } // biases of the original classifier stay 0
-            array.set(FloatBuffer.wrap(values));
+            dev.tuna.internal.nn.Arrays2.copyInto(array, values);
         }
     }
 
@@ -272,7 +271,7 @@ public final class Network implements AutoCloseable {
                     + "Check that the file is for " + architecture.id() + ", or load it partially.");
         }
         for (Map.Entry<String, float[]> e : values.entrySet()) {
-            names.all().get(e.getKey()).getArray().set(FloatBuffer.wrap(e.getValue()));
+            dev.tuna.internal.nn.Arrays2.copyInto(names.all().get(e.getKey()).getArray(), e.getValue());
             loaded.add(e.getKey());
         }
         loaded.sort(null);
