@@ -6,6 +6,8 @@
 TUNA_HOME="${TUNA_HOME:-$HOME/.cache/tuna}"
 export TUNA_HOME
 export OPT_OUT_TRACKING=true
+# libtorch prints a one-time deprecation warning from inside DJL's JNI layer; keep its log to errors.
+export TORCH_CPP_LOG_LEVEL="${TORCH_CPP_LOG_LEVEL:-ERROR}"
 export ENGINE_CACHE_DIR="${ENGINE_CACHE_DIR:-$TUNA_HOME/engine}"
 
 tuna_jemalloc=""

@@ -66,18 +66,24 @@ final class ModelBench {
 
     private static void step(Network net, NDManager manager, NDArray x, NDArray y) {
         try (NDManager scope = manager.newSubManager()) {
+            // results belong to their input's manager: a per-step copy keeps every activation in scope
+            NDArray input = x.duplicate();
+            input.attach(scope);
+            NDArray labels = y.duplicate();
+            labels.attach(scope);
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = net.forward(x, true);
-                NDArray loss = logits.logSoftmax(1).mul(y.oneHot(5)).sum(new int[] {1}).neg().mean();
-                loss.attach(scope);
+                NDArray logits = net.forward(input, true);
+                NDArray loss = logits.logSoftmax(1).mul(labels.oneHot(5)).sum(new int[] {1}).neg().mean();
                 collector.backward(loss);
             }
             for (Parameter p : net.parameters().values()) {
                 if (p.requiresGradient()) {
                     NDArray w = p.getArray();
-                    try (NDArray update = w.getGradient().mul(1e-4f)) {
+                    NDArray g = w.getGradient();
+                    try (NDArray update = g.mul(1e-4f)) {
                         w.subi(update);
                     }
+                    g.subi(g); // DJL leaves gradients to accumulate
                 }
             }
         }
