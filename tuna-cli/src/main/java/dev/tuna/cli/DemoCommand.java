@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
         name = "demo",
         mixinStandardHelpOptions = true,
         description = {"The reference workflow in one command: fine-tune on the flowers photos (80/20 split,",
-                "seed 42, 192 px squish, fineTune(3)), test on the withheld folder, export the model.",
+                "seed 42, 192 px squish, fineTune(3)), test on the withheld folder, export the model and",
+                "write the training report (its path is printed; nothing is opened).",
                 "Data and weights come from $TUNA_HOME (default ~/.cache/tuna): datasets/flowers,",
                 "datasets/flowers-test and the weights; missing ones are downloaded when online."},
         footer = {"", "Examples:", "  tuna demo",
@@ -38,8 +39,12 @@ final class DemoCommand implements Callable<Integer> {
             description = "Model artifact folder (default: flowers-<arch>.tuna in the working directory).")
     Path out;
 
-    @Option(names = "--force", description = "Replace an existing model artifact.")
+    @Option(names = "--force", description = "Replace an existing model artifact and report.")
     boolean force;
+
+    @Option(names = "--report", paramLabel = "<html>",
+            description = "Training report (default: <artifact>-report.html).")
+    Path report;
 
     @Mixin
     DataOptions data;
@@ -59,6 +64,7 @@ final class DemoCommand implements Callable<Integer> {
         train.epochs = epochs;
         train.lr = lr;
         train.force = force;
+        train.report = report;
         train.data = data;
         train.engine = engine;
         Path artifact = out != null ? out : Path.of("flowers-" + arch.id() + ".tuna");

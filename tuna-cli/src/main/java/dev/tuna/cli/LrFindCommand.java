@@ -63,7 +63,7 @@ final class LrFindCommand implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "Suggested learning rate (valley): %.2e%n", result.suggestion());
             Path png = OutputFiles.freshPath(plot != null ? plot : Path.of("lr-find.png"), force);
-            result.plot(png);
+            dev.tuna.report.Plots.write(dev.tuna.report.Plots.lrFinder(result, 720, 440), png);
             out.println("Plot: " + png.toAbsolutePath());
         }
         out.flush();

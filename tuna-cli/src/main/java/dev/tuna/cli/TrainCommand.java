@@ -6,7 +6,9 @@ import dev.tuna.learn.FineTune;
 import dev.tuna.learn.Learner;
 import dev.tuna.learn.LrFind;
 import dev.tuna.inference.Predictions;
+import dev.tuna.data.SampleGrid;
 import dev.tuna.model.Architecture;
+import dev.tuna.report.TrainingReport;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,8 +56,13 @@ final class TrainCommand implements Callable<Integer> {
             description = "Model artifact folder to write (default: <folder name>-<arch>.tuna).")
     Path out;
 
-    @Option(names = "--force", description = "Replace an existing model artifact.")
+    @Option(names = "--force", description = "Replace an existing model artifact and report.")
     boolean force;
+
+    @Option(names = "--report", paramLabel = "<html>",
+            description = "Training report, one self-contained HTML file (default: <artifact>-report.html;"
+                    + " an existing file is kept and a new name chosen unless --force).")
+    Path report;
 
     @Option(names = "--tta", description = "Test-time augmentation for --test (average with the mirror image).")
     boolean tta;
@@ -95,22 +102,45 @@ final class TrainCommand implements Callable<Integer> {
             try (Learner learner = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
                     .catalog(WeightsChoice.catalog()).seed(data.seed).console(System.out, System.console() != null)
                     .build()) {
+                LrFind found = null;
                 if (Double.isNaN(baseLr)) {
-                    LrFind found = learner.lrFind();
+                    found = learner.lrFind();
                     baseLr = found.suggestion();
                     console.printf(Locale.ROOT, "Learning-rate finder suggests %.2e%n", baseLr);
                     console.flush();
                 }
                 long start = System.nanoTime();
                 learner.fineTune(epochs, FineTune.DEFAULT.withBaseLr(baseLr));
-                console.printf(Locale.ROOT, "Trained in %.1f s%n", (System.nanoTime() - start) / 1e9);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                console.printf(Locale.ROOT, "Trained in %.1f s%n", seconds);
+                Predictions predictions = null;
                 if (test != null) {
-                    Predictions predictions = learner.evaluate(test, tta);
+                    predictions = learner.evaluate(test, tta);
                     console.println(predictions.accuracyLine("Test"));
                     console.print(predictions.confusionTable());
                 }
                 learner.export(artifact, force);
                 console.println("Model: " + artifact.toAbsolutePath());
+                TrainingReport page = new TrainingReport("Tuna training report: " + defaultName(folder))
+                        .setting("data", folder.toAbsolutePath()).setting("architecture", arch.id())
+                        .setting("weights", choice.describe()).setting("epochs", "1 frozen + " + epochs + " unfrozen")
+                        .setting("base learning rate", String.format(Locale.ROOT, "%.2e%s", baseLr,
+                                found != null ? " (learning-rate finder)" : ""))
+                        .setting("size", data.size + " px, " + data.resize.name().toLowerCase(Locale.ROOT))
+                        .setting("validation", data.validPct + " (seed " + data.seed + ")")
+                        .setting("batch size", data.batchSize).setting("flip augmentation", data.augment)
+                        .setting("threads", dev.tuna.internal.engine.Threads.intraOp())
+                        .setting("training time", String.format(Locale.ROOT, "%.1f s", seconds))
+                        .setting("model", artifact.toAbsolutePath())
+                        .dataset(loaders.summary(), SampleGrid.draw(loaders.train(), 3, 4, data.seed))
+                        .training(learner.history(), learner.steps()).lrFind(found);
+                if (predictions != null) {
+                    page.test("Test", predictions);
+                }
+                Path html = OutputFiles.freshPath(report != null ? report
+                        : artifact.resolveSibling(artifact.getFileName() + "-report.html"), force);
+                page.write(html);
+                console.println("Report: " + html.toAbsolutePath());
             }
         }
         console.flush();

@@ -1,13 +1,9 @@
 package dev.tuna.learn;
 
-import dev.tuna.report.Plots;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
 
 /**
  * The result of {@link Learner#lrFind()}: the smoothed loss for each learning rate tried, and fast.ai's
- * "valley" suggestion.
+ * "valley" suggestion (the report package draws it).
  *
  * @param learningRates the rates, increasing exponentially
  * @param losses the smoothed training loss after the step at each rate
@@ -51,17 +47,5 @@ public record LrFind(double[] learningRates, double[] losses, double suggestion)
         int index = maxStart + (int) sections + (int) (sections / 2);
         index = Math.max(0, Math.min(n - 1, index));
         return lrs[from + index];
-    }
-
-    /**
-     * Draws the loss against the learning rate (log scale) with the suggestion marked, as a PNG.
-     *
-     * @param png the file
-     * @return the file
-     */
-    public Path plot(Path png) {
-        return Plots.write(Plots.lines("Learning-rate finder", "learning rate", "smoothed loss", true,
-                List.of(new Plots.Series("loss", learningRates, losses)), suggestion,
-                String.format(Locale.ROOT, "valley %.2e", suggestion), 720, 440), png);
     }
 }

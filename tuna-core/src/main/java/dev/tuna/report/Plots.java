@@ -98,6 +98,21 @@ public final class Plots {
     }
 
     /**
+     * Draws the learning-rate finder's curve (loss against learning rate, log scale) with the
+     * suggestion marked.
+     *
+     * @param result the finder's result
+     * @param width image width
+     * @param height image height
+     * @return the image
+     */
+    public static BufferedImage lrFinder(dev.tuna.learn.LrFind result, int width, int height) {
+        return lines("Learning-rate finder", "learning rate", "smoothed loss", true,
+                List.of(new Series("loss", result.learningRates(), result.losses())), result.suggestion(),
+                String.format(java.util.Locale.ROOT, "valley %.2e", result.suggestion()), width, height);
+    }
+
+    /**
      * Encodes an image as PNG bytes.
      *
      * @param image the image

@@ -151,7 +151,7 @@ class LearnerTest {
             assertThat(learner.network().parameters().get("bn1.running_mean").getArray().toFloatArray()).isEqualTo(stats);
             assertThat(learner.optimizer().steps("head.fc1.weight")).isZero();
             assertThat(learner.history()).isEmpty();
-            Path png = result.plot(dir.resolve("lr.png"));
+            Path png = dev.tuna.report.Plots.write(dev.tuna.report.Plots.lrFinder(result, 600, 400), dir.resolve("lr.png"));
             assertThat(png).isNotEmptyFile();
         }
     }
