@@ -65,9 +65,10 @@ final class DemoCommand implements Callable<Integer> {
         train.lr = lr;
         train.force = force;
         train.report = report;
+        train.resolveArchitecture(spec.commandLine().getParseResult().hasMatchedOption("--arch"));
         train.data = data;
         train.engine = engine;
-        Path artifact = out != null ? out : Path.of("flowers-" + arch.id() + ".tuna");
+        Path artifact = out != null ? out : Path.of("flowers-" + train.arch.id() + ".tuna");
         return train.run(spec.commandLine().getOut(), folders.train(), folders.test(), artifact);
     }
 }

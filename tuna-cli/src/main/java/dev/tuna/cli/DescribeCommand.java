@@ -3,8 +3,6 @@ package dev.tuna.cli;
 import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageFolder;
 import dev.tuna.data.SampleGrid;
-import dev.tuna.data.Splitter;
-import dev.tuna.transform.ResizeMethod;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,22 +20,8 @@ final class DescribeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "The dataset folder, one sub-folder per class.")
     Path folder;
 
-    @Option(names = "--size", defaultValue = "192", description = "Image side in pixels (default: ${DEFAULT-VALUE}).")
-    int size;
-
-    @Option(names = "--resize", defaultValue = "squish", converter = Converters.Resize.class,
-            description = "How images become square: squish, crop or pad (default: ${DEFAULT-VALUE}).")
-    ResizeMethod resize;
-
-    @Option(names = "--valid-pct", defaultValue = "0.2",
-            description = "Fraction of images held out for validation (default: ${DEFAULT-VALUE}).")
-    double validPct;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the random split (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--bs", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @picocli.CommandLine.Mixin
+    DataOptions data;
 
     @Option(names = "--threads", description = "Decoding threads (default: one per core).")
     Integer threads;
@@ -69,19 +53,16 @@ final class DescribeCommand implements Callable<Integer> {
             throw dev.tuna.TunaException.usage("--rows and --cols must be at least 1; found " + rows + " and "
                     + columns + ".");
         }
-        ImageFolder folderSpec = ImageFolder.from(folder)
-                .split(Splitter.random(validPct, seed))
-                .resize(size, resize)
-                .batchSize(batchSize)
-                .progress(ConsoleProgress.stderr());
+        ImageFolder folderSpec = data.folder(folder, dev.tuna.transform.Normalization.IMAGENET);
         if (threads != null) {
             folderSpec = folderSpec.threads(threads);
         }
-        try (DataLoaders data = folderSpec.dataloaders()) {
+        try (DataLoaders loaders = folderSpec.dataloaders()) {
             java.io.PrintWriter out = spec.commandLine().getOut();
-            out.print(data.summary().format(listed));
+            out.print(loaders.summary().format(listed));
             Path png = OutputFiles.freshPath(grid != null ? grid : defaultGrid(), force);
-            SampleGrid.write(data.train().size() > 0 ? data.train() : data.valid(), rows, columns, seed, png);
+            SampleGrid.write(loaders.train().size() > 0 ? loaders.train() : loaders.valid(), rows, columns, this.data.seed,
+                    png);
             out.println("Sample batch: " + png.toAbsolutePath());
             out.flush();
         }

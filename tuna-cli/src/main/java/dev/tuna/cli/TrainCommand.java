@@ -78,8 +78,23 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        resolveArchitecture(spec.commandLine().getParseResult().hasMatchedOption("--arch"));
         return run(spec.commandLine().getOut(), folder, test,
                 out != null ? out : Path.of(defaultName(folder) + "-" + arch.id() + ".tuna"));
+    }
+
+    /** Catalogue weights name their architecture: use it, and refuse an explicit --arch that disagrees. */
+    void resolveArchitecture(boolean archGiven) {
+        if (weights == null || weights.equalsIgnoreCase("none") || weights.contains("/") || weights.endsWith(".pth")
+                || weights.endsWith(".safetensors")) {
+            return;
+        }
+        Architecture forWeights = dev.tuna.model.PretrainedWeights.named(weights).architecture();
+        if (archGiven && forWeights != arch) {
+            throw TunaException.usage("The weights '" + weights + "' are for " + forWeights.id() + ", not "
+                    + arch.id() + ". Drop --arch or choose weights for " + arch.id() + ".");
+        }
+        arch = forWeights;
     }
 
     /** The whole job: data, learner, fine-tuning, optional test, export. Also used by {@code demo}. */

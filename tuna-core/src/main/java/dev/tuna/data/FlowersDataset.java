@@ -4,15 +4,9 @@ import dev.tuna.ProgressListener;
 import dev.tuna.TunaException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -84,25 +78,8 @@ public final class FlowersDataset {
     }
 
     private static void download(Path archive, ProgressListener progress) throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(20)).build();
-        HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(URI.create(URL))
-                .timeout(Duration.ofMinutes(30)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-        if (response.statusCode() != 200) {
-            response.body().close();
-            throw new IOException("HTTP " + response.statusCode());
-        }
-        long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
         Path partial = archive.resolveSibling(archive.getFileName() + ".part");
-        try (InputStream in = response.body(); var out = Files.newOutputStream(partial)) {
-            byte[] buffer = new byte[1 << 16];
-            long done = 0;
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                out.write(buffer, 0, n);
-                done += n;
-                progress.update("download", done, total > 0 ? total : done + 1);
-            }
-        }
+        dev.tuna.internal.net.Downloads.fetch(URL, partial, progress);
         Files.move(partial, archive, StandardCopyOption.REPLACE_EXISTING);
     }
 

@@ -29,6 +29,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * <ul>
  *   <li>the format is recognised by content (see {@link ImageFormat}), not by file name;
  *   <li>JPEG EXIF orientation is applied, so a rotated phone photo comes out upright;
+ *   <li>RGB colour profiles are ignored, as Pillow (and so fast.ai and the ImageNet weights'
+ *       training pipelines) ignore them; {@link #colorManaged(boolean)} converts them instead;
  *   <li>grayscale (8 and 16 bit) is replicated to three channels without gamma changes;
  *   <li>palette images are expanded; transparent pixels are composited over white;
  *   <li>CMYK and YCCK JPEGs are converted to RGB (TwelveMonkeys' JPEG reader);
@@ -45,16 +47,18 @@ public final class ImageDecoder {
     /** Files larger than this are refused without being read (they are not photos). */
     public static final long MAX_FILE_BYTES = 512L * 1024 * 1024;
 
-    private static final ImageDecoder DEFAULT = new ImageDecoder(DEFAULT_MAX_PIXELS);
+    private static final ImageDecoder DEFAULT = new ImageDecoder(DEFAULT_MAX_PIXELS, false);
 
     static {
         ImageIO.setUseCache(false);
     }
 
     private final long maxPixels;
+    private final boolean colorManaged;
 
-    private ImageDecoder(long maxPixels) {
+    private ImageDecoder(long maxPixels, boolean colorManaged) {
         this.maxPixels = maxPixels;
+        this.colorManaged = colorManaged;
     }
 
     /**
@@ -76,7 +80,19 @@ public final class ImageDecoder {
         if (maxPixels < 1) {
             throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
         }
-        return new ImageDecoder(maxPixels);
+        return new ImageDecoder(maxPixels, false);
+    }
+
+    /**
+     * Returns a decoder that converts JPEGs with a non-sRGB RGB profile (Adobe RGB, Display P3,
+     * ProPhoto) to sRGB. The standard decoder, like Pillow and fast.ai, and like the pipelines that
+     * trained the ImageNet weights, uses the stored values as they are.
+     *
+     * @param managed whether to apply RGB colour profiles
+     * @return the decoder
+     */
+    public ImageDecoder colorManaged(boolean managed) {
+        return new ImageDecoder(maxPixels, managed);
     }
 
     /**
@@ -108,7 +124,7 @@ public final class ImageDecoder {
      */
     public RgbImage decode(byte[] bytes) throws UnreadableImageException {
         ImageFormat format = formatOf(bytes);
-        byte[] encoded = format == ImageFormat.JPEG ? JpegSegments.withoutSrgbProfile(bytes) : bytes;
+        byte[] encoded = format == ImageFormat.JPEG ? JpegSegments.withoutProfile(bytes, !colorManaged) : bytes;
         ImageReader reader = readerFor(format);
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));

@@ -51,14 +51,16 @@ final class JpegSegments {
     }
 
     /**
-     * Removes the embedded ICC profile when it describes sRGB, which the decoder assumes anyway:
-     * colour-converting sRGB to sRGB changes nothing visible but costs several times the decode.
-     * Other profiles (Adobe RGB, ProPhoto, Display P3, CMYK) are kept so that the decoder converts them.
+     * Removes the embedded RGB ICC profile when {@code allRgb} is set (decode the stored values as
+     * they are, as Pillow and therefore fast.ai do) or when it describes sRGB (which the decoder
+     * assumes anyway: converting sRGB to sRGB changes nothing visible but costs several times the
+     * decode). CMYK profiles are always kept: the CMYK conversion needs them.
      *
      * @param jpeg the file
+     * @param allRgb whether to drop every RGB profile, not only sRGB ones
      * @return the same array, or a copy without the APP2 ICC segments
      */
-    static byte[] withoutSrgbProfile(byte[] jpeg) {
+    static byte[] withoutProfile(byte[] jpeg, boolean allRgb) {
         ByteArrayOutputStream profile = new ByteArrayOutputStream();
         int[] range = {-1, -1};
         boolean[] contiguous = {true};
@@ -74,7 +76,8 @@ final class JpegSegments {
             }
             return true;
         });
-        if (range[0] < 0 || !contiguous[0] || !describesSrgb(profile.toByteArray())) {
+        byte[] icc = profile.toByteArray();
+        if (range[0] < 0 || !contiguous[0] || !isRgb(icc) || !(allRgb || describesSrgb(icc))) {
             return jpeg;
         }
         byte[] out = new byte[jpeg.length - (range[1] - range[0])];
@@ -83,9 +86,14 @@ final class JpegSegments {
         return out;
     }
 
+    /** Whether an ICC profile's data colour space is RGB. */
+    static boolean isRgb(byte[] icc) {
+        return icc.length >= 132 && icc[16] == 'R' && icc[17] == 'G' && icc[18] == 'B';
+    }
+
     /** Whether an ICC profile is an RGB display profile whose description names sRGB. */
     static boolean describesSrgb(byte[] icc) {
-        if (icc.length < 132 || icc[16] != 'R' || icc[17] != 'G' || icc[18] != 'B') {
+        if (!isRgb(icc)) {
             return false;
         }
         long count = u32(icc, 128);

@@ -5,18 +5,12 @@ import dev.tuna.TunaException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -28,14 +22,11 @@ import java.util.List;
  */
 public final class WeightCatalog {
     private final Path home;
-    private final HttpClient http;
     private final ProgressListener progress;
 
     private WeightCatalog(Path home, ProgressListener progress) {
         this.home = home;
         this.progress = progress;
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(20)).build();
     }
 
     /**
@@ -136,26 +127,7 @@ public final class WeightCatalog {
         try {
             Files.createDirectories(target.getParent());
             partial = Files.createTempFile(target.getParent(), weights.fileName(), ".part");
-            HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(URI.create(url))
-                    .timeout(Duration.ofMinutes(30)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-            if (response.statusCode() != 200) {
-                response.body().close();
-                throw new IOException("HTTP " + response.statusCode());
-            }
-            long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-            MessageDigest sha = newSha256();
-            try (InputStream in = new DigestInputStream(response.body(), sha);
-                 OutputStream out = Files.newOutputStream(partial)) {
-                byte[] buffer = new byte[1 << 16];
-                long done = 0;
-                for (int n; (n = in.read(buffer)) > 0; ) {
-                    out.write(buffer, 0, n);
-                    done += n;
-                    progress.update("download", done, total > 0 ? total : done + 1);
-                }
-                progress.update("download", done, done);
-            }
-            String digest = HexFormat.of().formatHex(sha.digest());
+            String digest = dev.tuna.internal.net.Downloads.fetch(url, partial, progress);
             if (!weights.accepts(digest)) {
                 throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "The download of " + url
                         + " has SHA-256 " + digest + ", expected " + weights.sha256()
@@ -204,10 +176,6 @@ public final class WeightCatalog {
     }
 
     private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        return dev.tuna.internal.net.Downloads.sha256();
     }
 }

@@ -152,4 +152,23 @@ class ImageDecoderTest {
         System.arraycopy("desc....Adobe RGB (1998)".getBytes(), 0, adobe, 144, 24);
         assertThat(JpegSegments.describesSrgb(adobe)).isFalse();
     }
+
+    @Test
+    void rgbProfilesAreIgnoredLikePillowUnlessColourManaged() throws Exception {
+        // a real photo with an embedded Adobe RGB (1998) profile from the shared flowers data
+        Path shared = dev.tuna.testing.Datasets.shared("datasets/flowers/daisy/13953307149_f8de6a768c_m.jpg");
+        org.junit.jupiter.api.Assumptions.assumeTrue(shared != null, "../shared/datasets/flowers not present");
+        byte[] bytes = Files.readAllBytes(shared);
+        byte[] stripped = JpegSegments.withoutProfile(bytes, true);
+        assertThat(stripped.length).isLessThan(bytes.length);
+        assertThat(JpegSegments.withoutProfile(bytes, false)).isSameAs(bytes); // not sRGB: kept for conversion
+        RgbImage asStored = decoder.decode(bytes);
+        assertThat(asStored.pixels()).isEqualTo(decoder.decode(stripped).pixels());
+        RgbImage converted = decoder.colorManaged(true).decode(bytes);
+        long difference = 0;
+        for (int i = 0; i < converted.pixels().length; i++) {
+            difference += Math.abs((converted.pixels()[i] & 0xFF) - (asStored.pixels()[i] & 0xFF));
+        }
+        assertThat(difference).as("Adobe RGB converted to sRGB changes the pixels").isGreaterThan(1000);
+    }
 }

@@ -17,29 +17,32 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The whole path learns: MobileNetV2 with the ImageNet weights from ../shared, fine-tuned on 150
- * flowers per class at 160 px (batches of 16) for one frozen and two unfrozen epochs, must clearly beat chance (20%) on the withheld test set.
+ * The whole path learns: MobileNetV2 with the ImageNet weights from ../shared, fine-tuned on the
+ * flowers training folder at 128 px for one frozen and one unfrozen epoch ({@code fineTune(1)}), must
+ * clearly beat chance (20%) on the withheld test set: at least 80%. Smaller subsets (60 to 150
+ * images per class) land between 72% and 83% from run to run (libtorch's multi-threaded reductions
+ * are not bit-reproducible), too close to the bar for a test that must not flake.
  */
 @Tag("slow")
 class FineTuneFlowersTest {
     @Test
-    void mobilenetLearnsFlowersFromASmallSubset() {
+    void mobilenetLearnsTheFlowers() {
         Path flowers = Datasets.sharedFlowers();
         Path test = Datasets.sharedFlowersTest();
         Path shared = Datasets.shared("pretrained/mobilenet_v2");
         Assumptions.assumeTrue(flowers != null && test != null && shared != null, "../shared data not present");
         PretrainedWeights weights = PretrainedWeights.MOBILENET_V2_TFLITE;
         long start = System.nanoTime();
-        try (DataLoaders data = ImageFolder.from(flowers).limitPerClass(150).split(Splitter.random(0.2, 42))
-                .resize(160, ResizeMethod.SQUISH).normalize(weights.normalization()).batchSize(16).dataloaders();
+        try (DataLoaders data = ImageFolder.from(flowers).split(Splitter.random(0.2, 42))
+                .resize(128, ResizeMethod.SQUISH).normalize(weights.normalization()).batchSize(64).dataloaders();
              Learner learner = Learner.builder(data).weights(weights)
                      .catalog(WeightCatalog.at(shared.getParent().getParent(), ProgressListener.NONE)).build()) {
-            learner.fineTune(2);
+            learner.fineTune(1);
             Predictions predictions = learner.evaluate(test);
             System.out.println(predictions.accuracyLine("Test"));
             System.out.println(predictions.confusionTable());
             System.out.printf("took %.0f s%n", (System.nanoTime() - start) / 1e9);
-            assertThat(learner.history()).hasSize(3);
+            assertThat(learner.history()).hasSize(2);
             assertThat(predictions.total()).isEqualTo(250);
             assertThat(predictions.accuracy()).isGreaterThanOrEqualTo(0.80);
         }
