@@ -1,6 +1,6 @@
 # Sourced by ./tuna and bench/run: the environment and JVM flags Tuna runs with.
 # - no network at run time: libtorch comes from the pytorch-native-cpu jar, extracted once into
-#   $TUNA_HOME/engine; DJL's usage tracking is off.
+#   ~/.cache/tuna/engine (ENGINE_CACHE_DIR); DJL's usage tracking is off.
 # - jemalloc with decay disabled when installed: libtorch's many large, short-lived allocations are
 #   much faster with it (measured here: +40% training, +50% inference throughput).
 TUNA_HOME="${TUNA_HOME:-$HOME/.cache/tuna}"
@@ -8,7 +8,8 @@ export TUNA_HOME
 export OPT_OUT_TRACKING=true
 # libtorch prints a one-time deprecation warning from inside DJL's JNI layer; keep its log to errors.
 export TORCH_CPP_LOG_LEVEL="${TORCH_CPP_LOG_LEVEL:-ERROR}"
-export ENGINE_CACHE_DIR="${ENGINE_CACHE_DIR:-$TUNA_HOME/engine}"
+# The natives live in the user's cache, not in $TUNA_HOME, which may be a shared read-only folder.
+export ENGINE_CACHE_DIR="${ENGINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tuna/engine}"
 
 tuna_jemalloc=""
 for candidate in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 \
