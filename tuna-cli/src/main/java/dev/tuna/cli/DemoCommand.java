@@ -1,7 +1,6 @@
 package dev.tuna.cli;
 
 import dev.tuna.data.FlowersDataset;
-import dev.tuna.model.Architecture;
 import dev.tuna.model.WeightCatalog;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -21,12 +20,8 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:", "  tuna demo",
                 "  TUNA_HOME=../shared tuna demo --arch mobilenet_v2      (offline, from the shared folder)"})
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--arch", defaultValue = "resnet18", converter = Converters.Arch.class,
-            description = "resnet18, resnet34, resnet50 or mobilenet_v2 (default: ${DEFAULT-VALUE}).")
-    Architecture arch;
-
-    @Option(names = "--weights", paramLabel = "<name|file>", description = "Catalogue name or weights file.")
-    String weights;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--epochs", defaultValue = "3", description = "Unfrozen epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -59,16 +54,14 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         FlowersDataset.Folders folders = FlowersDataset.ensure(WeightCatalog.defaultHome(), ConsoleProgress.stderr());
         TrainCommand train = new TrainCommand();
-        train.arch = arch;
-        train.weights = weights;
+        train.model = model;
         train.epochs = epochs;
         train.lr = lr;
         train.force = force;
         train.report = report;
-        train.resolveArchitecture(spec.commandLine().getParseResult().hasMatchedOption("--arch"));
         train.data = data;
         train.engine = engine;
-        Path artifact = out != null ? out : Path.of("flowers-" + train.arch.id() + ".tuna");
+        Path artifact = out != null ? out : Path.of("flowers-" + model.architecture().id() + ".tuna");
         return train.run(spec.commandLine().getOut(), folders.train(), folders.test(), artifact);
     }
 }

@@ -24,12 +24,8 @@ final class LrFindCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
     Path folder;
 
-    @Option(names = "--arch", defaultValue = "resnet18", converter = Converters.Arch.class,
-            description = "resnet18, resnet34, resnet50 or mobilenet_v2 (default: ${DEFAULT-VALUE}).")
-    Architecture arch;
-
-    @Option(names = "--weights", paramLabel = "<name|file>", description = "Catalogue name or weights file.")
-    String weights;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--plot", paramLabel = "<png>", description = "Where to draw the curve (default: lr-find.png;"
             + " an existing file is kept and a new name chosen unless --force).")
@@ -51,7 +47,8 @@ final class LrFindCommand implements Callable<Integer> {
     public Integer call() {
         engine.apply();
         PrintWriter out = spec.commandLine().getOut();
-        WeightsChoice choice = WeightsChoice.of(arch, weights, WeightsChoice.catalog());
+        Architecture arch = model.architecture();
+        WeightsChoice choice = model.choice();
         try (DataLoaders loaders = data.folder(folder, choice.normalization(arch)).dataloaders();
              Learner learner = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
                      .catalog(WeightsChoice.catalog()).seed(data.seed).console(null, false).build()) {

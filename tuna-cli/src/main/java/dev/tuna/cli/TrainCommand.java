@@ -33,14 +33,8 @@ final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
     Path folder;
 
-    @Option(names = "--arch", defaultValue = "resnet18", converter = Converters.Arch.class,
-            description = "resnet18, resnet34, resnet50 or mobilenet_v2 (default: ${DEFAULT-VALUE}).")
-    Architecture arch;
-
-    @Option(names = "--weights", paramLabel = "<name|file>",
-            description = "Catalogue name (e.g. resnet18, mobilenet_v2_tflite) or a .pth/.safetensors file"
-                    + " (default: the architecture's weights found in $TUNA_HOME, else downloaded).")
-    String weights;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--epochs", defaultValue = "3", description = "Unfrozen epochs after the frozen one (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -78,23 +72,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        resolveArchitecture(spec.commandLine().getParseResult().hasMatchedOption("--arch"));
         return run(spec.commandLine().getOut(), folder, test,
-                out != null ? out : Path.of(defaultName(folder) + "-" + arch.id() + ".tuna"));
-    }
-
-    /** Catalogue weights name their architecture: use it, and refuse an explicit --arch that disagrees. */
-    void resolveArchitecture(boolean archGiven) {
-        if (weights == null || weights.equalsIgnoreCase("none") || weights.contains("/") || weights.endsWith(".pth")
-                || weights.endsWith(".safetensors")) {
-            return;
-        }
-        Architecture forWeights = dev.tuna.model.PretrainedWeights.named(weights).architecture();
-        if (archGiven && forWeights != arch) {
-            throw TunaException.usage("The weights '" + weights + "' are for " + forWeights.id() + ", not "
-                    + arch.id() + ". Drop --arch or choose weights for " + arch.id() + ".");
-        }
-        arch = forWeights;
+                out != null ? out : Path.of(defaultName(folder) + "-" + model.architecture().id() + ".tuna"));
     }
 
     /** The whole job: data, learner, fine-tuning, optional test, export. Also used by {@code demo}. */
@@ -108,7 +87,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         double baseLr = parseLr();
         engine.apply();
-        WeightsChoice choice = WeightsChoice.of(arch, weights, WeightsChoice.catalog());
+        Architecture arch = model.architecture();
+        WeightsChoice choice = model.choice();
         console.printf(Locale.ROOT, "Training %s (weights: %s) on %s%n", arch.id(), choice.describe(), folder);
         console.flush();
         try (DataLoaders loaders = data.folder(folder, choice.normalization(arch)).dataloaders()) {

@@ -96,6 +96,10 @@ class TrainEvaluatePredictTest {
         Run exists = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--out", model.toString());
         assertThat(exists.code()).isEqualTo(TunaCommand.USAGE);
         assertThat(exists.err()).contains("already exists").contains("--force");
+        Run mismatch = tuna("train", dir.resolve("data").toString(), "--arch", "resnet18", "--weights",
+                "mobilenet_v2_tflite");
+        assertThat(mismatch.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(mismatch.err()).contains("are for mobilenet_v2, not resnet18");
         Run notImage = tuna("predict", model.toString(), dir.resolve("corrupt.tuna/model.json").toString());
         assertThat(notImage.code()).isEqualTo(TunaCommand.BAD_INPUT);
         assertThat(notImage.err()).contains("model.json");
