@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -92,7 +91,7 @@ final class ImageCache implements AutoCloseable {
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < Math.max(1, threads); t++) {
                 futures.add(pool.submit(() -> {
-                    MessageDigest sha = sha256();
+                    MessageDigest sha = dev.tuna.internal.io.Digests.sha256();
                     for (int i = next.getAndIncrement(); i < items.size(); i = next.getAndIncrement()) {
                         cache.load(i, items.get(i).path(), size, method, padMode, decoder, sha);
                         progress.update("decode", done.incrementAndGet(), items.size());
@@ -182,14 +181,6 @@ final class ImageCache implements AutoCloseable {
         } catch (IOException e) {
             throw new TunaException(TunaException.Kind.RUNTIME, "Cannot create the disk image cache in "
                     + directory + ": " + e.getMessage() + ". Choose a writable cache folder with free space.", e);
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
         }
     }
 

@@ -3,15 +3,10 @@ package dev.tuna.model;
 import dev.tuna.ProgressListener;
 import dev.tuna.TunaException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -166,16 +161,10 @@ public final class WeightCatalog {
      * @return lowercase hex
      */
     public static String sha256(Path file) {
-        MessageDigest sha = newSha256();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
-            in.transferTo(OutputStream.nullOutputStream());
+        try {
+            return dev.tuna.internal.io.Digests.sha256Hex(file);
         } catch (IOException e) {
             throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "Cannot read " + file + ": " + e.getMessage(), e);
         }
-        return HexFormat.of().formatHex(sha.digest());
-    }
-
-    private static MessageDigest newSha256() {
-        return dev.tuna.internal.net.Downloads.sha256();
     }
 }

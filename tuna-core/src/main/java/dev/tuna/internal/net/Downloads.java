@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 
@@ -40,7 +39,7 @@ public final class Downloads {
             throw new IOException("HTTP " + response.statusCode());
         }
         long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-        MessageDigest sha = sha256();
+        MessageDigest sha = dev.tuna.internal.io.Digests.sha256();
         try (InputStream in = new DigestInputStream(response.body(), sha); OutputStream out = Files.newOutputStream(file)) {
             byte[] buffer = new byte[1 << 16];
             long done = 0;
@@ -52,18 +51,5 @@ public final class Downloads {
             progress.update("download", done, done);
         }
         return HexFormat.of().formatHex(sha.digest());
-    }
-
-    /**
-     * Returns a new SHA-256 digest.
-     *
-     * @return the digest
-     */
-    public static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
     }
 }
