@@ -119,15 +119,23 @@ final class FolderScanner {
     private static void visit(Path base, Path file, BasicFileAttributes attrs, List<ImageItem> items,
             List<SkippedFile> unreadable, List<SkippedFile> ignored) {
         String name = file.getFileName().toString();
-        if (!attrs.isRegularFile()) {
-            ignored.add(new SkippedFile(file, "not a regular file"));
-            return;
-        }
         if (name.startsWith(".")) {
             ignored.add(new SkippedFile(file, "hidden file"));
             return;
         }
         boolean imageName = ImageFormat.hasImageExtension(name);
+        if (attrs.isSymbolicLink()) {
+            // the walk follows links, so it hands over a link's own attributes only when its target is missing
+            (imageName ? unreadable : ignored).add(new SkippedFile(file,
+                    "broken symbolic link (its target does not exist)"));
+            return;
+        }
+        if (!attrs.isRegularFile()) {
+            // never opened: reading a named pipe or a device could block or never end
+            (imageName ? unreadable : ignored).add(new SkippedFile(file,
+                    "not a regular file (a named pipe, socket or device)"));
+            return;
+        }
         byte[] header = new byte[ImageFormat.HEADER_BYTES];
         int length;
         try (InputStream in = Files.newInputStream(file)) {
