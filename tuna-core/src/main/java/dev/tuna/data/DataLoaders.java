@@ -14,6 +14,9 @@ import java.util.Map;
  * <p>Owns the cache's memory: close it when done (try-with-resources).
  */
 public final class DataLoaders implements AutoCloseable {
+    /** Classes with fewer usable images than this get a warning in the summary. */
+    static final int FEW_IMAGES = 5;
+
     private final ImageCache cache;
     private final DataLoader train;
     private final DataLoader valid;
@@ -74,7 +77,15 @@ public final class DataLoaders implements AutoCloseable {
             counts.add(new DatasetSummary.ClassCount(classes.get(c), trainPerClass[c], validPerClass[c]));
         }
         if (trainItems.length > 0) {
-            checkEveryClassTrains(list, classes, trainPerClass, validPerClass);
+            checkEveryClassTrains(list, classes, trainPerClass, validPerClass, unreadable);
+            for (int c = 0; c < classes.size(); c++) {
+                int total = trainPerClass[c] + validPerClass[c];
+                if (total < FEW_IMAGES) {
+                    warnings.add("class '" + classes.get(c) + "' has only " + total + " usable image"
+                            + (total == 1 ? "" : "s") + "; a class needs at least 2 (one to train on, one to"
+                            + " validate), better 20 or more");
+                }
+            }
             for (int c = 0; c < classes.size(); c++) {
                 if (validPerClass[c] == 0 && validItems.length > 0) {
                     warnings.add("class '" + classes.get(c) + "' has no validation images; its error is not measured");
@@ -110,10 +121,25 @@ public final class DataLoaders implements AutoCloseable {
     }
 
     private static void checkEveryClassTrains(ImageList list, List<String> classes, int[] trainPerClass,
-            int[] validPerClass) {
+            int[] validPerClass, List<SkippedFile> unreadable) {
         for (int c = 0; c < classes.size(); c++) {
             if (trainPerClass[c] == 0) {
                 int total = trainPerClass[c] + validPerClass[c];
+                if (total == 0) {
+                    String label = classes.get(c);
+                    List<SkippedFile> failed = unreadable.stream()
+                            .filter(s -> s.path().getParent() != null
+                                    && s.path().getParent().getFileName().toString().equals(label))
+                            .toList();
+                    if (failed.isEmpty()) {
+                        throw TunaException.badData("Class '" + label + "' has no images in " + list.root()
+                                + ". Add images to a folder named '" + label + "'.");
+                    }
+                    throw TunaException.badData("Class '" + label + "' in " + list.root() + " has no usable"
+                            + " images: " + (failed.size() == 1 ? "its only image file was" : "all " + failed.size()
+                            + " of its image files were") + " skipped (first: " + failed.get(0) + ")"
+                            + ". Replace them with valid JPEG, PNG, BMP, GIF or WebP images, or remove the folder.");
+                }
                 throw TunaException.badData("Class '" + classes.get(c) + "' in " + list.root() + " has " + total
                         + " usable image" + (total == 1 ? "" : "s") + ", none of which is left for training after"
                         + " the validation split. Add more images to that class (at least 2, better 20+),"
