@@ -33,6 +33,8 @@ final class ImageCache implements AutoCloseable {
     private final List<ByteBuffer> chunks = new ArrayList<>();
     private final List<Path> files = new ArrayList<>();
     private final boolean onDisk;
+    /** Size of each new chunk: the whole estimate for small datasets, so they do not reserve 256 MiB. */
+    private final int chunkBytes;
     private final Path directory;
     private final int[] chunk;
     private final int[] offset;
@@ -45,7 +47,8 @@ final class ImageCache implements AutoCloseable {
     private ByteBuffer current;
     private long bytes;
 
-    private ImageCache(int n, boolean onDisk, Path directory) {
+    private ImageCache(int n, boolean onDisk, Path directory, int chunkBytes) {
+        this.chunkBytes = chunkBytes;
         this.onDisk = onDisk;
         this.directory = directory;
         chunk = new int[n];
@@ -79,7 +82,8 @@ final class ImageCache implements AutoCloseable {
         long perItem = (long) size * size * 3 * (method == ResizeMethod.CROP ? 2 : 1);
         long estimate = perItem * items.size();
         boolean disk = mode == CacheMode.DISK || (mode == CacheMode.AUTO && estimate > memoryBudget);
-        ImageCache cache = new ImageCache(items.size(), disk, directory);
+        ImageCache cache = new ImageCache(items.size(), disk, directory,
+                (int) Math.max(1, Math.min(CHUNK_BYTES, estimate)));
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), runnable -> {
             Thread thread = new Thread(runnable, "tuna-decode");
             thread.setDaemon(true);
@@ -151,7 +155,7 @@ final class ImageCache implements AutoCloseable {
 
     private synchronized Slot allocate(int length) {
         if (current == null || current.capacity() - current.position() < length) {
-            current = newChunk(Math.max(CHUNK_BYTES, length));
+            current = newChunk(Math.max(chunkBytes, length));
             chunks.add(current);
         }
         int at = current.position();
