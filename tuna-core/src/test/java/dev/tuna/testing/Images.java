@@ -168,6 +168,59 @@ public final class Images {
                 chunk("IEND", new byte[0]));
     }
 
+    /**
+     * A JPEG whose frame header (SOF) declares {@code width × height} pixels, cut short after the
+     * header: a decompression bomb as a JPEG. Only a decoder that checks the declared size first
+     * refuses it as too large; one that decodes first finds it truncated.
+     */
+    public static byte[] jpegHeaderDeclaring(int width, int height) {
+        byte[] jpeg = jpeg(solid(16, 16, 0x808080));
+        for (int i = 2; i + 9 < jpeg.length; i++) {
+            int marker = jpeg[i + 1] & 0xFF;
+            if ((jpeg[i] & 0xFF) == 0xFF && marker >= 0xC0 && marker <= 0xC2) {
+                jpeg[i + 5] = (byte) (height >> 8);
+                jpeg[i + 6] = (byte) height;
+                jpeg[i + 7] = (byte) (width >> 8);
+                jpeg[i + 8] = (byte) width;
+                return java.util.Arrays.copyOf(jpeg, Math.min(jpeg.length, i + 200));
+            }
+        }
+        throw new IllegalStateException("no SOF marker in the generated JPEG");
+    }
+
+    /** An animated GIF with one frame per image (the same size), written with ImageIO's GIF writer. */
+    public static byte[] animatedGif(BufferedImage... frames) {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            writer.prepareWriteSequence(null);
+            for (BufferedImage frame : frames) {
+                writer.writeToSequence(new IIOImage(frame, null, null), null);
+            }
+            writer.endWriteSequence();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            writer.dispose();
+        }
+        return bytes.toByteArray();
+    }
+
+    /** A 16-bit-per-channel RGB image of one colour (each value 0..65535). */
+    public static BufferedImage rgb16(int width, int height, int r, int g, int b) {
+        java.awt.image.ComponentColorModel model = new java.awt.image.ComponentColorModel(
+                java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB), false, false,
+                java.awt.Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
+        WritableRaster raster = model.createCompatibleWritableRaster(width, height);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                raster.setPixel(x, y, new int[] {r, g, b});
+            }
+        }
+        return new BufferedImage(model, raster, false, null);
+    }
+
     private static byte[] chunk(String type, byte[] data) {
         byte[] name = type.getBytes(StandardCharsets.US_ASCII);
         CRC32 crc = new CRC32();
