@@ -151,7 +151,8 @@ public final class ImageDecoder {
             // ImageIO readers throw assorted runtime exceptions on malformed input.
             String reason = describe(format, e);
             if (!reason.startsWith("truncated") && isCutShort(format, bytes)) {
-                reason = "truncated " + format.name() + " file (" + reason + ")";
+                reason = "truncated " + format.name() + " file (it ends without the " + format.name() + " end"
+                        + " marker)";
             }
             throw new UnreadableImageException(reason, e);
         } finally {
