@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
         name = "describe",
         mixinStandardHelpOptions = true,
         description = {"Summarise an image folder (<folder>/<class>/<image>): images per class and split,",
-                "image sizes, unreadable and ignored files; and draw a sample batch as a PNG grid."},
+                "image sizes, skipped files counted by reason, label conflicts (the same image in two",
+                "classes), classes with too few images; and draw a sample batch as a PNG grid."},
         footer = {"", "Example:", "  tuna describe ../shared/datasets/flowers --grid flowers-batch.png"})
 final class DescribeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "The dataset folder, one sub-folder per class.")
@@ -38,7 +39,8 @@ final class DescribeCommand implements Callable<Integer> {
     int columns;
 
     @Option(names = "--list", defaultValue = "20",
-            description = "How many skipped files to list by name (default: ${DEFAULT-VALUE}).")
+            description = "How many skipped files to list by name for each reason, and how many label"
+                    + " conflicts (default: ${DEFAULT-VALUE}).")
     int listed;
 
     @Option(names = "--force", description = "Overwrite the grid file if it exists.")

@@ -16,6 +16,8 @@ import java.util.Map;
 public final class DataLoaders implements AutoCloseable {
     /** Classes with fewer usable images than this get a warning in the summary. */
     static final int FEW_IMAGES = 5;
+    /** How a label-conflict warning starts; the two relative paths follow, joined by " and ". */
+    static final String LABEL_CONFLICT = "the same image is in two classes: ";
 
     private final ImageCache cache;
     private final DataLoader train;
@@ -160,7 +162,7 @@ public final class DataLoaders implements AutoCloseable {
             String key = java.util.HexFormat.of().formatHex(cache.digest(i));
             Integer first = firstByDigest.putIfAbsent(key, i);
             if (first != null && !items.get(first).label().equals(items.get(i).label())) {
-                conflicts.add("the same image is in two classes: " + items.get(first).relativePath() + " and "
+                conflicts.add(LABEL_CONFLICT + items.get(first).relativePath() + " and "
                         + items.get(i).relativePath());
             }
         }

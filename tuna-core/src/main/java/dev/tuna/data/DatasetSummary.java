@@ -1,8 +1,12 @@
 package dev.tuna.data;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What a dataset holds and what was left out: the basis of {@code tuna describe}.
@@ -80,9 +84,11 @@ public record DatasetSummary(
     }
 
     /**
-     * Formats the summary as a table for people.
+     * Formats the summary as a table for people. Skipped files are counted per reason and listed by
+     * path relative to the dataset folder, at most {@code maxListed} per reason; label conflicts
+     * (the same image in two classes) are counted and listed with both paths, then other warnings.
      *
-     * @param maxListed how many unreadable and ignored files to list by name
+     * @param maxListed how many files to list by name for each reason, and how many label conflicts
      * @return multi-line text
      */
     public String format(int maxListed) {
@@ -103,21 +109,50 @@ public record DatasetSummary(
                 decodeSeconds, decodeImagesPerSecond(), cacheBytes / 1048576.0,
                 cacheOnDisk ? "on disk (memory-mapped)" : "in memory"));
         out.append("  unreadable files skipped: ").append(unreadable.size()).append('\n');
-        listFiles(out, unreadable, maxListed);
+        listByReason(out, unreadable, maxListed);
         out.append("  other files ignored: ").append(ignored.size()).append('\n');
-        listFiles(out, ignored, maxListed);
+        listByReason(out, ignored, maxListed);
+        List<String> conflicts = warnings.stream().filter(w -> w.startsWith(DataLoaders.LABEL_CONFLICT)).toList();
+        if (!conflicts.isEmpty()) {
+            out.append("  label conflicts (the same image in two classes): ").append(conflicts.size()).append('\n');
+            for (int i = 0; i < conflicts.size() && i < maxListed; i++) {
+                out.append("    ").append(conflicts.get(i).substring(DataLoaders.LABEL_CONFLICT.length())).append('\n');
+            }
+            if (conflicts.size() > maxListed) {
+                out.append("    ... and ").append(conflicts.size() - maxListed).append(" more\n");
+            }
+        }
         for (String warning : warnings) {
-            out.append("  warning: ").append(warning).append('\n');
+            if (!warning.startsWith(DataLoaders.LABEL_CONFLICT)) {
+                out.append("  warning: ").append(warning).append('\n');
+            }
         }
         return out.toString();
     }
 
-    private static void listFiles(StringBuilder out, List<SkippedFile> files, int maxListed) {
-        for (int i = 0; i < files.size() && i < maxListed; i++) {
-            out.append("    ").append(files.get(i)).append('\n');
+    /** Counts per reason, the most frequent first, then up to {@code maxListed} paths of each. */
+    private void listByReason(StringBuilder out, List<SkippedFile> files, int maxListed) {
+        Map<String, List<SkippedFile>> byReason = new TreeMap<>();
+        for (SkippedFile file : files) {
+            byReason.computeIfAbsent(file.reason(), r -> new ArrayList<>()).add(file);
         }
-        if (files.size() > maxListed) {
-            out.append("    ... and ").append(files.size() - maxListed).append(" more\n");
+        List<Map.Entry<String, List<SkippedFile>>> groups = new ArrayList<>(byReason.entrySet());
+        groups.sort(Comparator.comparing((Map.Entry<String, List<SkippedFile>> e) -> -e.getValue().size()));
+        Path base = root.toAbsolutePath().normalize();
+        for (Map.Entry<String, List<SkippedFile>> group : groups) {
+            List<SkippedFile> members = group.getValue();
+            members.sort(Comparator.comparing(f -> f.path().toString(), FolderScanner.CODE_POINT_ORDER));
+            out.append("    ").append(members.size()).append(members.size() == 1 ? " file: " : " files: ")
+                    .append(group.getKey()).append('\n');
+            for (int i = 0; i < members.size() && i < maxListed; i++) {
+                Path path = members.get(i).path();
+                Path shown = path.isAbsolute() && path.startsWith(base) && !path.equals(base)
+                        ? base.relativize(path) : path;
+                out.append("      ").append(shown).append('\n');
+            }
+            if (members.size() > maxListed) {
+                out.append("      ... and ").append(members.size() - maxListed).append(" more\n");
+            }
         }
     }
 
