@@ -243,7 +243,16 @@ public final class ImageDecoder {
         return chosen;
     }
 
-    private void checkPixelBudget(int width, int height) throws UnreadableImageException {
+    /**
+     * Checks a size against the pixel budget, as {@link #decode(byte[])} does with a header's size
+     * before decoding; for callers that receive images already decoded.
+     *
+     * @param width width in pixels
+     * @param height height in pixels
+     * @throws UnreadableImageException ("image too large: ...") when {@code width × height} exceeds
+     *     the budget, or ("invalid image size ...") when a side is not positive
+     */
+    public void checkPixelBudget(int width, int height) throws UnreadableImageException {
         long pixels = (long) width * height;
         if (width <= 0 || height <= 0) {
             throw new UnreadableImageException("invalid image size " + width + "x" + height);

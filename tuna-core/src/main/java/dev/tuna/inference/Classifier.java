@@ -179,9 +179,16 @@ public final class Classifier implements AutoCloseable {
      *
      * @param image the image
      * @return the prediction
+     * @throws InvalidImageException when the image has more pixels than the limit (it is refused
+     *     before any copy of its pixels is made)
      */
     public Prediction predict(BufferedImage image) {
         Objects.requireNonNull(image, "image");
+        try {
+            decoder.checkPixelBudget(image.getWidth(), image.getHeight());
+        } catch (UnreadableImageException e) {
+            throw invalid("the image", e);
+        }
         return predictOne(InputPipeline.toRgb(image));
     }
 
