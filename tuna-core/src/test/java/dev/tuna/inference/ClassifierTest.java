@@ -73,7 +73,11 @@ class ClassifierTest {
     }
 
     private static ArtifactMetadata metadata(ResizeMethod method, Normalization normalization) {
-        return new ArtifactMetadata(Architecture.RESNET18, CLASSES, SIZE, method, PadMode.REFLECTION,
+        return metadata(SIZE, method, normalization);
+    }
+
+    private static ArtifactMetadata metadata(int size, ResizeMethod method, Normalization normalization) {
+        return new ArtifactMetadata(Architecture.RESNET18, CLASSES, size, method, PadMode.REFLECTION,
                 normalization, false, HeadSpec.DEFAULT, 11, new LibraryVersions("test", "0.36.0", "2.7.1"),
                 Instant.EPOCH, null);
     }
@@ -254,6 +258,64 @@ class ClassifierTest {
     }
 
     @Test
+    void bytesDeclaringMoreThanThePixelBudgetAreRefusedFromTheHeader() {
+        // neither holds pixel data: refusing them as "too large" shows the size was checked before decoding
+        byte[] png = Images.pngHeaderOnly(20_000, 20_000);
+        byte[] jpeg = Images.jpegHeaderDeclaring(20_000, 20_000);
+        for (byte[] bomb : List.of(png, jpeg)) {
+            assertThatThrownBy(() -> classifier.predict(bomb))
+                    .isInstanceOfSatisfying(InvalidImageException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(TunaException.Kind.BAD_DATA);
+                        assertThat(e.source()).isEqualTo("the image bytes");
+                        assertThat(e.reason()).isEqualTo("image too large: 20000x20000 = 400,000,000 pixels exceeds"
+                                + " the limit of 100,000,000 (possible decompression bomb)");
+                    })
+                    .hasMessageEndingWith("Expected at most 100,000,000 pixels; shrink the image, or raise the"
+                            + " limit (ClassifierOptions.withMaxPixels) if you trust it.");
+        }
+        try (Classifier strict = Classifier.load(shared.resolve("model"),
+                ClassifierOptions.DEFAULTS.withMaxPixels(1000))) {
+            assertThat(strict.predict(Images.encode(noise(40, 25, 4), "png")).probabilities()).hasSize(3);
+            assertThatThrownBy(() -> strict.predict(Images.encode(noise(40, 26, 4), "png")))
+                    .isInstanceOf(InvalidImageException.class)
+                    .hasMessageContaining("image too large: 40x26 = 1,040 pixels exceeds the limit of 1,000");
+        }
+    }
+
+    @Test
+    void aBufferedImageLargerThanThePixelBudgetIsRefusedBeforeItsPixelsAreCopied() {
+        try (Classifier strict = Classifier.load(shared.resolve("model"),
+                ClassifierOptions.DEFAULTS.withMaxPixels(1000))) {
+            assertThat(strict.predict(noise(40, 25, 5))).isEqualTo(classifier.predict(noise(40, 25, 5)));
+            BufferedImage big = noise(40, 26, 5);
+            assertThatThrownBy(() -> strict.predict(big))
+                    .isInstanceOfSatisfying(InvalidImageException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(TunaException.Kind.BAD_DATA);
+                        assertThat(e.source()).isEqualTo("the image");
+                    })
+                    .hasMessage("Cannot classify the image: image too large: 40x26 = 1,040 pixels exceeds the limit"
+                            + " of 1,000 (possible decompression bomb). Expected at most 1,000 pixels; shrink the"
+                            + " image, or raise the limit (ClassifierOptions.withMaxPixels) if you trust it.");
+        }
+    }
+
+    @Test
+    void nonImageFilesAndBombsInABatchAreRefusedWithTheTypedException() {
+        Path text = Images.write(dir.resolve("notes.png"), "hello".getBytes());
+        Path empty = Images.write(dir.resolve("empty.jpg"), new byte[0]);
+        Path bomb = Images.write(dir.resolve("bomb.jpg"), Images.jpegHeaderDeclaring(20_000, 20_000));
+        assertThatThrownBy(() -> classifier.predict(text)).isInstanceOf(InvalidImageException.class)
+                .hasMessageStartingWith("Cannot classify " + text + ": not an image");
+        assertThatThrownBy(() -> classifier.predict(empty)).isInstanceOf(InvalidImageException.class)
+                .hasMessageStartingWith("Cannot classify " + empty + ": empty file (0 bytes).");
+        assertThatThrownBy(() -> classifier.predictBatch(List.of(files.get(0), bomb)))
+                .isInstanceOfSatisfying(InvalidImageException.class, e -> {
+                    assertThat(e.source()).isEqualTo(bomb.toString());
+                    assertThat(e.reason()).startsWith("image too large: 20000x20000");
+                });
+    }
+
+    @Test
     void aMissingFileOrABadFileInABatchIsNamed() {
         Path missing = dir.resolve("missing.jpg");
         assertThatThrownBy(() -> classifier.predict(missing))
@@ -266,35 +328,71 @@ class ClassifierTest {
                         text.toString()));
     }
 
+    /**
+     * 8 threads × 500 predictions on one shared classifier, mixing files, bytes and in-memory images
+     * and, every 25th call, input that must be refused: every result equals the single-threaded one.
+     * The model is this class's network saved for 16 px input, to keep the 4,000 forward passes short.
+     */
     @Test
-    void oneClassifierCanBeSharedByThreads() throws Exception {
-        List<BufferedImage> images = new ArrayList<>();
-        List<Prediction> expected = new ArrayList<>();
-        for (int i = 0; i < 25; i++) {
-            images.add(noise(30 + i, 50 - i, 100 + i));
-            expected.add(classifier.predict(images.get(i)));
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<List<Prediction>>> futures = new ArrayList<>();
-            for (int t = 0; t < 8; t++) {
-                int offset = t;
-                futures.add(pool.submit(() -> {
-                    List<Prediction> out = new ArrayList<>();
-                    for (int i = 0; i < 25; i++) {
-                        out.add(classifier.predict(images.get((i + offset) % 25)));
-                    }
-                    return out;
-                }));
+    @org.junit.jupiter.api.Timeout(value = 120, unit = java.util.concurrent.TimeUnit.SECONDS)
+    void eightThreadsTimesFiveHundredPredictionsMatchSingleThreaded() throws Exception {
+        int distinct = 24;
+        int threads = 8;
+        int calls = 500;
+        Path model = dir.resolve("model16");
+        ModelArtifact.write(model, network, metadata(16, ResizeMethod.SQUISH, Normalization.IMAGENET), false);
+        try (Classifier shared = Classifier.load(model)) {
+            List<BufferedImage> images = new ArrayList<>();
+            List<byte[]> encoded = new ArrayList<>();
+            List<Path> paths = new ArrayList<>();
+            List<Prediction> expected = new ArrayList<>();
+            for (int i = 0; i < distinct; i++) {
+                images.add(noise(16 + i, 40 - i, 100 + i));
+                encoded.add(Images.encode(images.get(i), "png"));
+                paths.add(Images.write(dir.resolve("t" + i + ".png"), encoded.get(i)));
+                expected.add(shared.predict(images.get(i)));
             }
-            for (int t = 0; t < 8; t++) {
-                List<Prediction> got = futures.get(t).get();
-                for (int i = 0; i < 25; i++) {
-                    assertThat(got.get(i)).isEqualTo(expected.get((i + t) % 25));
+            assertThat(new java.util.HashSet<>(expected)).as("outputs must depend on the image").hasSize(distinct);
+            byte[] notAnImage = "no pixels here".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            try {
+                List<Future<Integer>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int thread = t;
+                    futures.add(pool.submit(() -> {
+                        start.await();
+                        int refused = 0;
+                        for (int call = 0; call < calls; call++) {
+                            int i = (call * 7 + thread * 5) % distinct;
+                            if (call % 25 == thread) {
+                                try {
+                                    shared.predict(notAnImage);
+                                } catch (InvalidImageException e) {
+                                    refused++;
+                                }
+                                continue;
+                            }
+                            Prediction got = switch ((call + thread) % 3) {
+                                case 0 -> shared.predict(paths.get(i));
+                                case 1 -> shared.predict(encoded.get(i));
+                                default -> shared.predict(images.get(i));
+                            };
+                            if (!got.equals(expected.get(i))) {
+                                throw new AssertionError("thread " + thread + ", call " + call + ", image " + i
+                                        + ": " + got + " instead of " + expected.get(i));
+                            }
+                        }
+                        return refused;
+                    }));
                 }
+                start.countDown();
+                for (Future<Integer> future : futures) {
+                    assertThat(future.get()).as("refused non-images").isEqualTo(calls / 25);
+                }
+            } finally {
+                pool.shutdownNow();
             }
-        } finally {
-            pool.shutdownNow();
         }
     }
 
