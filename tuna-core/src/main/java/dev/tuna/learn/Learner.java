@@ -476,6 +476,7 @@ public final class Learner implements AutoCloseable {
         SmoothLoss smooth = new SmoothLoss(0.98);
         double best = Double.POSITIVE_INFINITY;
         int epoch = 0;
+        TorchRandom.seed(Resume.epochSeed(seed, -1)); // the same dropout masks, so the same suggestion
         try {
             outer:
             while (lrs.size() < iterations) {
