@@ -41,6 +41,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Training report (default: <artifact>-report.html).")
     Path report;
 
+    @Option(names = "--resume", description = "Continue an interrupted demo from its checkpoint"
+            + " (<artifact>.checkpoint).")
+    boolean resume;
+
     @Mixin
     DataOptions data;
 
@@ -58,6 +62,7 @@ final class DemoCommand implements Callable<Integer> {
         train.epochs = epochs;
         train.lr = lr;
         train.force = force;
+        train.resume = resume;
         train.report = report;
         train.data = data;
         train.engine = engine;

@@ -2,6 +2,7 @@ package dev.tuna.cli;
 
 import dev.tuna.TunaException;
 import dev.tuna.data.DataLoaders;
+import dev.tuna.learn.Checkpoint;
 import dev.tuna.learn.FineTune;
 import dev.tuna.learn.Learner;
 import dev.tuna.learn.LrFind;
@@ -25,10 +26,14 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = {"Fine-tune an ImageNet-pretrained CNN on <folder>/<class>/<image> with fast.ai's fine_tune:",
                 "one epoch with the body frozen, then --epochs epochs unfrozen with one-cycle schedules and",
-                "discriminative learning rates. Writes the model artifact and, with --test, the test accuracy."},
+                "discriminative learning rates. Writes the model artifact and, with --test, the test accuracy.",
+                "After every epoch the training state is saved, atomically, to a checkpoint folder (by default",
+                "<artifact>.checkpoint next to the model); --resume continues a killed run from its last complete",
+                "epoch and ends as the uninterrupted run would. The checkpoint is deleted once the model is written."},
         footer = {"", "Examples:",
                 "  tuna train flowers/ --test flowers-test/ --out flowers.tuna",
-                "  tuna train flowers/ --arch mobilenet_v2 --weights mobilenet_v2_tflite --epochs 3 --lr auto"})
+                "  tuna train flowers/ --arch mobilenet_v2 --weights mobilenet_v2_tflite --epochs 3 --lr auto",
+                "  tuna train flowers/ --out flowers.tuna --resume    (after an interruption: same options + --resume)"})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
     Path folder;
@@ -58,6 +63,15 @@ final class TrainCommand implements Callable<Integer> {
                     + " an existing file is kept and a new name chosen unless --force).")
     Path report;
 
+    @Option(names = "--checkpoint", paramLabel = "<folder>",
+            description = "Where the run's checkpoint is kept, rewritten after every epoch (default:"
+                    + " <artifact>.checkpoint, e.g. flowers.tuna.checkpoint).")
+    Path checkpoint;
+
+    @Option(names = "--resume", description = "Continue an interrupted run from its checkpoint (give the same data"
+            + " and options as that run; a checkpoint from a different run is refused).")
+    boolean resume;
+
     @Option(names = "--tta", description = "Test-time augmentation for --test (average with the mirror image).")
     boolean tta;
 
@@ -86,6 +100,11 @@ final class TrainCommand implements Callable<Integer> {
             throw TunaException.usage("--epochs must be at least 1; found " + epochs + ".");
         }
         double baseLr = parseLr();
+        Path checkpoints = checkpoint != null ? checkpoint : Checkpoint.defaultFolder(artifact);
+        Checkpoint previous = checkCheckpoint(checkpoints);
+        if (previous != null && Double.isNaN(baseLr)) {
+            baseLr = previous.settings().baseLr(); // the finder's suggestion of the interrupted run
+        }
         engine.apply();
         Architecture arch = model.architecture();
         WeightsChoice choice = model.choice();
@@ -98,6 +117,10 @@ final class TrainCommand implements Callable<Integer> {
                     .catalog(WeightsChoice.catalog()).seed(data.seed).console(System.out, System.console() != null)
                     .build()) {
                 LrFind found = null;
+                if (previous != null) {
+                    console.printf(Locale.ROOT, "Resuming from %s: %s%n", checkpoints, previous.describe());
+                    console.flush();
+                }
                 if (Double.isNaN(baseLr)) {
                     found = learner.lrFind();
                     baseLr = found.suggestion();
@@ -105,7 +128,7 @@ final class TrainCommand implements Callable<Integer> {
                     console.flush();
                 }
                 long start = System.nanoTime();
-                learner.fineTune(epochs, FineTune.DEFAULT.withBaseLr(baseLr));
+                learner.fineTune(epochs, FineTune.DEFAULT.withBaseLr(baseLr), checkpoints, resume);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 console.printf(Locale.ROOT, "Trained in %.1f s%n", seconds);
                 Predictions predictions = null;
@@ -115,6 +138,7 @@ final class TrainCommand implements Callable<Integer> {
                     console.print(predictions.confusionTable());
                 }
                 learner.export(artifact, force);
+                Checkpoint.delete(checkpoints); // the model is safe: nothing left to resume
                 console.println("Model: " + artifact.toAbsolutePath());
                 TrainingReport page = new TrainingReport("Tuna training report: " + defaultName(folder))
                         .setting("data", folder.toAbsolutePath()).setting("architecture", arch.id())
@@ -125,7 +149,8 @@ final class TrainCommand implements Callable<Integer> {
                         .setting("validation", data.validPct + " (seed " + data.seed + ")")
                         .setting("batch size", data.batchSize).setting("flip augmentation", data.augment)
                         .setting("threads", dev.tuna.internal.engine.Threads.intraOp())
-                        .setting("training time", String.format(Locale.ROOT, "%.1f s", seconds))
+                        .setting("training time", String.format(Locale.ROOT, "%.1f s%s", seconds,
+                                previous != null ? " (resumed after " + previous.describe() + ")" : ""))
                         .setting("model", artifact.toAbsolutePath())
                         .dataset(loaders.summary(), SampleGrid.draw(loaders.train(), 3, 4, data.seed))
                         .training(learner.history(), learner.steps()).lrFind(found);
@@ -140,6 +165,27 @@ final class TrainCommand implements Callable<Integer> {
         }
         console.flush();
         return TunaCommand.OK;
+    }
+
+    /**
+     * With --resume, the checkpoint to continue (read and checked for format); without, refuses to
+     * overwrite an unfinished run's checkpoint unless --force.
+     */
+    private Checkpoint checkCheckpoint(Path checkpoints) {
+        if (resume) {
+            return Checkpoint.read(checkpoints);
+        }
+        if (Checkpoint.exists(checkpoints) && !force) {
+            String what;
+            try {
+                what = " (" + Checkpoint.read(checkpoints).describe() + ")";
+            } catch (TunaException e) {
+                what = " (damaged)";
+            }
+            throw TunaException.usage("The checkpoint of an unfinished run is in " + checkpoints + what + ". Pass"
+                    + " --resume to continue it, or --force to start over and replace it.");
+        }
+        return null;
     }
 
     private double parseLr() {

@@ -14,6 +14,7 @@ import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageItem;
 import dev.tuna.data.Splitter;
 import dev.tuna.inference.Predictions;
+import dev.tuna.internal.engine.TorchRandom;
 import dev.tuna.internal.train.FastAdam;
 import dev.tuna.model.Architecture;
 import dev.tuna.model.BatchNormRecalibration;
@@ -66,6 +67,7 @@ public final class Learner implements AutoCloseable {
     private long iterations;
     private volatile boolean stopRequested;
     private int frozenGroups;
+    private SmoothLoss smoothing; // the current fit's smoothed loss, for checkpoints
 
     private Learner(Builder builder) {
         this.data = builder.data;
@@ -217,16 +219,66 @@ public final class Learner implements AutoCloseable {
      * @param settings the schedule settings
      */
     public void fineTune(int epochs, FineTune settings) {
-        freeze();
-        fitOneCycle("frozen", settings.freezeEpochs(), LearningRates.slice(settings.baseLr(), GROUPS),
-                OneCycle.DEFAULT.withPctStart(0.99));
-        if (stopRequested) {
+        fineTune(epochs, settings, Resume.START);
+    }
+
+    /**
+     * fast.ai's {@code fine_tune} that can survive being killed: after every epoch the whole training
+     * state is written to {@code checkpoint} (see {@link Checkpoint}), atomically. With {@code resume},
+     * the run continues from the checkpoint's last complete epoch — in either phase or between them —
+     * and ends as the uninterrupted run would; the checkpoint must come from the same data and
+     * settings. Without {@code resume}, a checkpoint already in the folder is replaced. When the run
+     * ends, the checkpoint is marked complete (resuming it again trains nothing); delete it with
+     * {@link Checkpoint#delete(Path)} once the model is exported.
+     *
+     * <pre>{@code
+     * Path folder = Checkpoint.defaultFolder(Path.of("flowers.tuna"));
+     * learner.fineTune(3, FineTune.DEFAULT, folder, Checkpoint.exists(folder));
+     * learner.export(Path.of("flowers.tuna"), false);
+     * Checkpoint.delete(folder);
+     * }</pre>
+     *
+     * @param epochs unfrozen epochs
+     * @param settings the schedule settings
+     * @param checkpoint the checkpoint folder (created if needed)
+     * @param resume whether to continue from the checkpoint in that folder
+     * @throws TunaException ({@code USAGE}) when resuming without a checkpoint or from another run's;
+     *     ({@code BAD_MODEL_FILE}) when the checkpoint is damaged
+     */
+    public void fineTune(int epochs, FineTune settings, Path checkpoint, boolean resume) {
+        Resume from = resume ? Checkpoint.restore(this, checkpoint, epochs, settings) : Checkpoint.start(checkpoint);
+        Checkpoint.Writer writer = new Checkpoint.Writer(checkpoint, Checkpoint.runOf(this, epochs, settings));
+        addCallback(writer);
+        try {
+            fineTune(epochs, settings, from);
+        } finally {
+            removeCallback(writer);
+        }
+        writer.complete(this);
+    }
+
+    /** {@code fine_tune} from a position: the start, or an epoch boundary restored from a checkpoint. */
+    private void fineTune(int epochs, FineTune settings, Resume from) {
+        if (from.complete()) {
             return;
+        }
+        if (from.phase() == Resume.FROZEN) {
+            freeze();
+            if (from.epoch() < settings.freezeEpochs()) {
+                fitOneCycle("frozen", settings.freezeEpochs(), LearningRates.slice(settings.baseLr(), GROUPS),
+                        OneCycle.DEFAULT.withPctStart(0.99), from);
+            }
+            if (stopRequested) {
+                return;
+            }
+            from = Resume.START_UNFROZEN;
         }
         double base = settings.baseLr() / 2;
         unfreeze();
-        fitOneCycle("unfrozen", epochs, LearningRates.slice(base / settings.lrMult(), base, GROUPS),
-                OneCycle.DEFAULT.withPctStart(settings.pctStart()).withDiv(settings.div()));
+        if (from.epoch() < epochs) {
+            fitOneCycle("unfrozen", epochs, LearningRates.slice(base / settings.lrMult(), base, GROUPS),
+                    OneCycle.DEFAULT.withPctStart(settings.pctStart()).withDiv(settings.div()), from);
+        }
     }
 
     /**
@@ -236,7 +288,7 @@ public final class Learner implements AutoCloseable {
      * @param lrMax peak learning rate of each group (see {@link LearningRates})
      */
     public void fitOneCycle(int epochs, double[] lrMax) {
-        fitOneCycle("fit", epochs, lrMax, OneCycle.DEFAULT);
+        fitOneCycle("fit", epochs, lrMax, OneCycle.DEFAULT, Resume.START);
     }
 
     /**
@@ -247,16 +299,16 @@ public final class Learner implements AutoCloseable {
      * @param cycle the one-cycle settings
      */
     public void fitOneCycle(int epochs, double[] lrMax, OneCycle cycle) {
-        fitOneCycle("fit", epochs, lrMax, cycle);
+        fitOneCycle("fit", epochs, lrMax, cycle, Resume.START);
     }
 
-    private void fitOneCycle(String phase, int epochs, double[] lrMax, OneCycle cycle) {
+    private void fitOneCycle(String phase, int epochs, double[] lrMax, OneCycle cycle, Resume from) {
         checkRates(lrMax);
         Schedule[] lrs = new Schedule[GROUPS];
         for (int g = 0; g < GROUPS; g++) {
             lrs[g] = cycle.learningRate(lrMax[g]);
         }
-        fit(phase, epochs, lrs, cycle.momentum());
+        fit(phase, epochs, lrs, cycle.momentum(), from);
     }
 
     /**
@@ -271,7 +323,7 @@ public final class Learner implements AutoCloseable {
         for (int g = 0; g < GROUPS; g++) {
             lrs[g] = Schedule.constant(lr[g]);
         }
-        fit("fit", epochs, lrs, Schedule.constant(0.9));
+        fit("fit", epochs, lrs, Schedule.constant(0.9), Resume.START);
     }
 
     private static void checkRates(double[] rates) {
@@ -281,8 +333,8 @@ public final class Learner implements AutoCloseable {
         }
     }
 
-    /** The one training loop. */
-    private void fit(String phase, int epochs, Schedule[] lrs, Schedule momentum) {
+    /** The one training loop, from epoch {@code from.epoch()} of this fit. */
+    private void fit(String phase, int epochs, Schedule[] lrs, Schedule momentum, Resume from) {
         if (epochs < 1) {
             throw TunaException.usage("The number of epochs must be at least 1; found " + epochs + ".");
         }
@@ -293,12 +345,15 @@ public final class Learner implements AutoCloseable {
         }
         stopRequested = false;
         long total = (long) epochs * perEpoch;
-        long done = 0;
-        SmoothLoss smooth = new SmoothLoss(0.98);
+        long done = (long) from.epoch() * perEpoch;
+        SmoothLoss smooth = from.smoothLoss();
+        smoothing = smooth;
+        from.restoreOptimizer(optimizer, slots);
         callbacks.forEach(c -> c.onFitStart(this, phase, epochs, perEpoch));
         try {
-            for (int epoch = 0; epoch < epochs && !stopRequested; epoch++) {
+            for (int epoch = from.epoch(); epoch < epochs && !stopRequested; epoch++) {
                 long start = System.nanoTime();
+                TorchRandom.seed(Resume.epochSeed(seed, epochsSeen)); // dropout masks: reproducible, resumable
                 int images = 0;
                 try (BatchIterator batches = train.iterate(manager, epochsSeen)) {
                     for (int b = 0; batches.hasNext() && !stopRequested; b++) {
@@ -421,6 +476,7 @@ public final class Learner implements AutoCloseable {
         SmoothLoss smooth = new SmoothLoss(0.98);
         double best = Double.POSITIVE_INFINITY;
         int epoch = 0;
+        TorchRandom.seed(Resume.epochSeed(seed, -1)); // the same dropout masks, so the same suggestion
         try {
             outer:
             while (lrs.size() < iterations) {
@@ -661,6 +717,29 @@ public final class Learner implements AutoCloseable {
         return optimizer;
     }
 
+    // ---- for Checkpoint: the counters and records a resumed run continues from
+
+    int epochsSeen() {
+        return epochsSeen;
+    }
+
+    long iterations() {
+        return iterations;
+    }
+
+    SmoothLoss smoothing() {
+        return smoothing;
+    }
+
+    void restoreProgress(int epochs, long steps, List<EpochRecord> epochRecords, List<BatchRecord> stepRecords) {
+        epochsSeen = epochs;
+        iterations = steps;
+        history.clear();
+        history.addAll(epochRecords);
+        this.steps.clear();
+        this.steps.addAll(stepRecords);
+    }
+
     List<FastAdam.Slot> slots() {
         return slots;
     }
@@ -705,6 +784,20 @@ public final class Learner implements AutoCloseable {
 
         SmoothLoss(double beta) {
             this.beta = beta;
+        }
+
+        SmoothLoss(double beta, double raw, int count) {
+            this.beta = beta;
+            this.value = raw;
+            this.count = count;
+        }
+
+        double raw() {
+            return value;
+        }
+
+        int count() {
+            return count;
         }
 
         void add(double x) {
