@@ -33,7 +33,8 @@ final class ModelBench {
     private static void measure(Architecture arch, int batch, int size) {
         try (NDManager manager = NDManager.newBaseManager();
              Network net = Network.transfer(arch, HeadSpec.DEFAULT, 5, false, manager, 1)) {
-            NDArray x = manager.randomNormal(new Shape(batch, 3, size, size));
+            // channels-last in memory, as the data loader delivers batches
+            NDArray x = manager.randomNormal(new Shape(batch, size, size, 3)).transpose(0, 3, 1, 2);
             NDArray y = manager.randomInteger(0, 5, new Shape(batch), ai.djl.ndarray.types.DataType.INT64);
             double inference = time(3, 6, batch, () -> {
                 try (NDManager scope = manager.newSubManager()) {

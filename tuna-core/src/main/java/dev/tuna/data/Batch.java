@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 
 /**
- * One mini-batch: images as a float {@code NCHW} array (normalised) and class indices as int64.
+ * One mini-batch: images as a float {@code NCHW} array (normalised; channels-last in memory) and class indices as int64.
  *
  * <p>A batch owns its own {@link NDManager}; closing the batch frees its native memory. Always use
  * it in try-with-resources. The image array may share memory with a pooled buffer that is reused

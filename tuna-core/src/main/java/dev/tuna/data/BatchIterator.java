@@ -124,7 +124,8 @@ public final class BatchIterator implements Iterator<Batch>, AutoCloseable {
         try {
             ByteBuffer buffer = prepared.buffer();
             buffer.position(0);
-            NDArray images = sub.create(buffer, new Shape(n, 3, size, size), DataType.FLOAT32);
+            // NHWC storage seen as NCHW with channels-last strides (no copy)
+            NDArray images = sub.create(buffer, new Shape(n, size, size, 3), DataType.FLOAT32).transpose(0, 3, 1, 2);
             NDArray labels = sub.create(prepared.labels());
             return new Batch(sub, images, labels, prepared.positions(), buffer, free::add);
         } catch (RuntimeException e) {

@@ -55,6 +55,42 @@ public final class DataLoader {
     }
 
     /**
+     * Returns a loader over the same items, in their base order, without shuffling, without dropping
+     * a last partial batch and with the deterministic (validation) transforms; item positions are
+     * the same as this loader's.
+     *
+     * @return this loader itself when it is not a training loader
+     */
+    public DataLoader forEvaluation() {
+        if (!training) {
+            return this;
+        }
+        return new DataLoader(name, cache, allItems, itemIndices, targets, classes, false, flip, batchSize, size,
+                normalization, seed);
+    }
+
+    /**
+     * Whether batches vary from epoch to epoch beyond their order: a training loader with flips, or
+     * with images larger than the batch size to crop at random.
+     *
+     * @return true when the training transforms are random
+     */
+    public boolean augments() {
+        if (!training) {
+            return false;
+        }
+        if (flip) {
+            return true;
+        }
+        for (int item : itemIndices) {
+            if (cache.width(item) != size || cache.height(item) != size) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Returns the number of items.
      *
      * @return usable (decoded) items in this split
@@ -218,36 +254,36 @@ public final class DataLoader {
     }
 
     /**
-     * Writes a batch of normalised images into {@code out} (NCHW) and their targets into {@code labels}.
+     * Writes a batch of normalised images into {@code out} in NHWC order (the batch tensor is a
+     * channels-last view of it, which libtorch's CPU convolutions run fastest on) and their targets
+     * into {@code labels}.
      */
     void assemble(int[] positions, SplittableRandom random, float[] out, long[] labels, byte[] scratch,
             float[][] lut) {
-        int plane = size * size;
+        float[] r = lut[0];
+        float[] g = lut[1];
+        float[] bl = lut[2];
         for (int b = 0; b < positions.length; b++) {
             int item = itemIndices[positions[b]];
             labels[b] = targets[item];
             cache.read(item, scratch);
             Placement place = placement(item, random);
             int w = cache.width(item);
-            int base = b * 3 * plane;
-            float[] r = lut[0];
-            float[] g = lut[1];
-            float[] bl = lut[2];
+            int o = b * 3 * size * size;
             for (int y = 0; y < size; y++) {
                 int row = ((place.top + y) * w + place.left) * 3;
-                int o = base + y * size;
                 if (place.flip) {
-                    for (int x = 0; x < size; x++) {
+                    for (int x = 0; x < size; x++, o += 3) {
                         int s = row + (size - 1 - x) * 3;
-                        out[o + x] = r[scratch[s] & 0xFF];
-                        out[o + plane + x] = g[scratch[s + 1] & 0xFF];
-                        out[o + 2 * plane + x] = bl[scratch[s + 2] & 0xFF];
+                        out[o] = r[scratch[s] & 0xFF];
+                        out[o + 1] = g[scratch[s + 1] & 0xFF];
+                        out[o + 2] = bl[scratch[s + 2] & 0xFF];
                     }
                 } else {
-                    for (int x = 0, s = row; x < size; x++, s += 3) {
-                        out[o + x] = r[scratch[s] & 0xFF];
-                        out[o + plane + x] = g[scratch[s + 1] & 0xFF];
-                        out[o + 2 * plane + x] = bl[scratch[s + 2] & 0xFF];
+                    for (int x = 0, s = row; x < size; x++, s += 3, o += 3) {
+                        out[o] = r[scratch[s] & 0xFF];
+                        out[o + 1] = g[scratch[s + 1] & 0xFF];
+                        out[o + 2] = bl[scratch[s + 2] & 0xFF];
                     }
                 }
             }

@@ -260,7 +260,8 @@ public final class Classifier implements AutoCloseable {
         int size = pipeline.size();
         float[] logits;
         try (NDManager scope = network.newManager()) {
-            NDArray x = scope.create(FloatBuffer.wrap(input), new Shape(n, 3, size, size));
+            // NHWC values seen as NCHW with channels-last strides: libtorch's fastest CPU layout
+            NDArray x = scope.create(FloatBuffer.wrap(input), new Shape(n, size, size, 3)).transpose(0, 3, 1, 2);
             logits = network.forward(x, false).toFloatArray();
         }
         int k = classes.size();

@@ -49,22 +49,21 @@ final class InputPipeline {
     }
 
     /**
-     * Normalises a square image into planar RGB floats.
+     * Normalises a square image into interleaved (HWC) RGB floats.
      *
      * @param square a {@code size × size} image
      * @param out the destination
      * @param offset where this image's {@code 3 × size × size} floats start
      */
     void normalize(RgbImage square, float[] out, int offset) {
-        int plane = size * size;
         byte[] pixels = square.pixels();
         float[] r = table[0];
         float[] g = table[1];
         float[] b = table[2];
-        for (int p = 0, s = 0; p < plane; p++, s += 3) {
-            out[offset + p] = r[pixels[s] & 0xFF];
-            out[offset + plane + p] = g[pixels[s + 1] & 0xFF];
-            out[offset + 2 * plane + p] = b[pixels[s + 2] & 0xFF];
+        for (int s = 0, o = offset; s < pixels.length; s += 3, o += 3) { // NHWC, like the training batches
+            out[o] = r[pixels[s] & 0xFF];
+            out[o + 1] = g[pixels[s + 1] & 0xFF];
+            out[o + 2] = b[pixels[s + 2] & 0xFF];
         }
     }
 

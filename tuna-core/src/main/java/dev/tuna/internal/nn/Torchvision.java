@@ -149,7 +149,7 @@ public final class Torchvision {
     }
 
     private static Block relu6() {
-        return new LambdaBlock(list -> new NDList(list.singletonOrThrow().clip(0, 6)), "relu6");
+        return new Relu6();
     }
 
     /**
