@@ -19,6 +19,8 @@ import java.util.Locale;
  *       files into the cache) and warm throughput (an epoch of batches from the cache, as arrays).
  *   <li>{@code model [arch,...] [batch,...] [size]}: inference, frozen-body training and full training
  *       throughput of the networks on random data.
+ *   <li>{@code full <data> <test> [arch] [size] [epochs] [train-bn|frozen-bn] [json]}: the whole
+ *       fine-tuning job, phase by phase (see {@code bench/compare} for the PyTorch comparison).
  * </ul>
  */
 public final class Bench {
@@ -31,12 +33,13 @@ public final class Bench {
      */
     public static void main(String[] args) {
         if (args.length == 0) {
-            System.err.println("usage: bench data|model [args...]");
+            System.err.println("usage: bench data|model|full [args...]");
             System.exit(1);
         }
         switch (args[0]) {
             case "data" -> data(args);
             case "model" -> ModelBench.run(args);
+            case "full" -> FullBench.run(args);
             default -> {
                 System.err.println("unknown benchmark: " + args[0]);
                 System.exit(1);

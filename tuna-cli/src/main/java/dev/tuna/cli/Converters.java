@@ -30,4 +30,16 @@ final class Converters {
             }
         }
     }
+
+    /** Parses a freeze mode. */
+    static final class Freeze implements CommandLine.ITypeConverter<dev.tuna.learn.FreezeMode> {
+        @Override
+        public dev.tuna.learn.FreezeMode convert(String value) {
+            try {
+                return dev.tuna.learn.FreezeMode.parse(value);
+            } catch (dev.tuna.TunaException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
 }

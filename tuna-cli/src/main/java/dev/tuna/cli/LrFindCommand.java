@@ -51,7 +51,8 @@ final class LrFindCommand implements Callable<Integer> {
         WeightsChoice choice = model.choice();
         try (DataLoaders loaders = data.folder(folder, choice.normalization(arch)).dataloaders();
              Learner learner = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
-                     .catalog(WeightsChoice.catalog()).seed(data.seed).console(null, false).build()) {
+                     .catalog(WeightsChoice.catalog()).seed(data.seed)
+                    .freezeMode(model.freezeMode).console(null, false).build()) {
             LrFind result = learner.lrFind();
             out.printf(Locale.ROOT, "%-12s %s%n", "lr", "smoothed loss");
             int step = Math.max(1, result.learningRates().length / 20);

@@ -1,6 +1,7 @@
 package dev.tuna.cli;
 
 import dev.tuna.TunaException;
+import dev.tuna.learn.FreezeMode;
 import dev.tuna.model.Architecture;
 import dev.tuna.model.PretrainedWeights;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,6 +19,13 @@ final class ModelOptions {
                     + " 'none' for random initialisation (default: the architecture's weights found in"
                     + " $TUNA_HOME, else downloaded).")
     String weights;
+
+    @Option(names = "--freeze-mode", defaultValue = "train-bn", converter = Converters.Freeze.class,
+            paramLabel = "<train-bn|frozen-bn>",
+            description = "What the frozen epoch freezes: train-bn (fast.ai: batch norm keeps training; the default)"
+                    + " or frozen-bn (Keras-style: the whole body is fixed, so its features are computed once and"
+                    + " only the head trains on them: a much faster frozen epoch).")
+    FreezeMode freezeMode;
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;

@@ -114,7 +114,8 @@ final class TrainCommand implements Callable<Integer> {
             console.print(loaders.summary().format(5));
             console.flush();
             try (Learner learner = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
-                    .catalog(WeightsChoice.catalog()).seed(data.seed).console(System.out, System.console() != null)
+                    .catalog(WeightsChoice.catalog()).seed(data.seed)
+                    .freezeMode(model.freezeMode).console(System.out, System.console() != null)
                     .build()) {
                 LrFind found = null;
                 if (previous != null) {

@@ -111,7 +111,8 @@ public final class Checkpoint {
             JsonObject r = element.getAsJsonObject();
             records.add(new EpochRecord(r.get("epoch").getAsInt(), r.get("phase").getAsString(),
                     number(r, "trainLoss"), number(r, "validLoss"), number(r, "errorRate"), number(r, "seconds"),
-                    number(r, "trainImagesPerSecond")));
+                    number(r, "trainImagesPerSecond"), r.has("validSeconds") ? number(r, "validSeconds") : Double.NaN,
+                    r.has("residentBytes") ? r.get("residentBytes").getAsLong() : 0));
         }
         this.history = List.copyOf(records);
     }
@@ -333,6 +334,7 @@ public final class Checkpoint {
         run.put("dataSeed", Long.toString(spec.seed()));
         run.put("seed", Long.toString(learner.seed()));
         run.put("optimizer", learner.optimizer().settings().toString());
+        run.put("freezeMode", learner.freezeMode().id());
         run.put("epochs", Integer.toString(epochs));
         run.put("freezeEpochs", Integer.toString(settings.freezeEpochs()));
         run.put("baseLr", Double.toString(settings.baseLr()));
@@ -505,6 +507,8 @@ public final class Checkpoint {
                     row.add("errorRate", json(r.errorRate()));
                     row.add("seconds", json(r.seconds()));
                     row.add("trainImagesPerSecond", json(r.trainImagesPerSecond()));
+                    row.add("validSeconds", json(r.validSeconds()));
+                    row.addProperty("residentBytes", r.residentBytes());
                     history.add(row);
                 }
                 manifest.add("history", history);

@@ -10,9 +10,27 @@ package dev.tuna.learn;
  * @param errorRate 1 − accuracy on the validation set (NaN without validation data)
  * @param seconds wall time of the epoch, training and validation
  * @param trainImagesPerSecond training throughput
+ * @param validSeconds wall time of the validation pass (NaN when not measured)
+ * @param residentBytes the process's resident memory at the end of the epoch (0 when not measured)
  */
 public record EpochRecord(int epoch, String phase, double trainLoss, double validLoss, double errorRate, double seconds,
-        double trainImagesPerSecond) {
+        double trainImagesPerSecond, double validSeconds, long residentBytes) {
+    /**
+     * A row without the validation time and memory measurements.
+     *
+     * @param epoch the epoch number within its fit
+     * @param phase the phase
+     * @param trainLoss the smoothed training loss
+     * @param validLoss mean validation loss
+     * @param errorRate validation error rate
+     * @param seconds wall time of the epoch
+     * @param trainImagesPerSecond training throughput
+     */
+    public EpochRecord(int epoch, String phase, double trainLoss, double validLoss, double errorRate, double seconds,
+            double trainImagesPerSecond) {
+        this(epoch, phase, trainLoss, validLoss, errorRate, seconds, trainImagesPerSecond, Double.NaN, 0);
+    }
+
     /**
      * Returns the validation accuracy.
      *

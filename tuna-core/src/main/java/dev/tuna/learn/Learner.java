@@ -14,6 +14,7 @@ import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageItem;
 import dev.tuna.data.Splitter;
 import dev.tuna.inference.Predictions;
+import dev.tuna.internal.engine.ProcessMemory;
 import dev.tuna.internal.engine.TorchRandom;
 import dev.tuna.internal.train.FastAdam;
 import dev.tuna.model.Architecture;
@@ -63,6 +64,7 @@ public final class Learner implements AutoCloseable {
     private final double labelSmoothing;
     private final long seed;
     private final HeadSpec head;
+    private final FreezeMode freezeMode;
     private int epochsSeen;
     private long iterations;
     private volatile boolean stopRequested;
@@ -75,6 +77,7 @@ public final class Learner implements AutoCloseable {
         this.labelSmoothing = builder.labelSmoothing;
         this.seed = builder.seed;
         this.head = builder.head;
+        this.freezeMode = builder.freezeMode;
         this.callbacks = new ArrayList<>(builder.callbacks);
         if (builder.console != null) {
             callbacks.add(0, new ConsoleReporter(builder.console, builder.terminal));
@@ -178,7 +181,8 @@ public final class Learner implements AutoCloseable {
             throw TunaException.usage("freezeTo takes 0 to " + (GROUPS - 1) + " groups; found " + groups + ".");
         }
         for (FastAdam.Slot slot : slots) {
-            boolean trains = slot.group() >= groups || network.isBatchNorm(slot.name());
+            boolean trains = slot.group() >= groups
+                    || (freezeMode == FreezeMode.TRAIN_BN && network.isBatchNorm(slot.name()));
             slot.parameter().freeze(!trains);
         }
         frozenGroups = groups;
@@ -350,9 +354,14 @@ public final class Learner implements AutoCloseable {
         smoothing = smooth;
         from.restoreOptimizer(optimizer, slots);
         callbacks.forEach(c -> c.onFitStart(this, phase, epochs, perEpoch));
+        boolean cacheFeatures = bodyFixed() && !train.augments();
+        FrozenFeatures features = null;
         try {
             for (int epoch = from.epoch(); epoch < epochs && !stopRequested; epoch++) {
                 long start = System.nanoTime();
+                if (cacheFeatures && features == null) {
+                    features = FrozenFeatures.compute(network, manager, train.forEvaluation(), data.valid());
+                }
                 TorchRandom.seed(Resume.epochSeed(seed, epochsSeen)); // dropout masks: reproducible, resumable
                 int images = 0;
                 try (BatchIterator batches = train.iterate(manager, epochsSeen)) {
@@ -365,7 +374,7 @@ public final class Learner implements AutoCloseable {
                         double beta1 = momentum.at(pos);
                         double loss;
                         try (Batch batch = batches.next()) {
-                            loss = trainStep(batch, rates, beta1);
+                            loss = trainStep(batch, features, rates, beta1);
                             images += batch.size();
                         }
                         smooth.add(loss);
@@ -381,11 +390,15 @@ public final class Learner implements AutoCloseable {
                     break; // an interrupted epoch is not validated or recorded
                 }
                 double trainSeconds = (System.nanoTime() - start) / 1e9;
-                Predictions valid = data.valid().size() > 0 ? predict(data.valid(), false) : null;
+                FrozenFeatures cached = features;
+                Predictions valid = data.valid().size() == 0 ? null
+                        : cached != null ? predict(data.valid(), batch -> network.head(
+                                cached.valid(batch), false).softmax(1))
+                        : predict(data.valid(), false);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 EpochRecord record = new EpochRecord(epoch, phase, smooth.value(),
                         valid == null ? Double.NaN : valid.meanLoss(), valid == null ? Double.NaN : valid.errorRate(),
-                        seconds, images / trainSeconds);
+                        seconds, images / trainSeconds, seconds - trainSeconds, ProcessMemory.residentBytes());
                 history.add(record);
                 epochsSeen++;
                 callbacks.forEach(c -> c.onEpochEnd(this, record));
@@ -395,9 +408,19 @@ public final class Learner implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the body is fixed as a function: Keras-style freezing with the whole body frozen, so it
+     * runs in evaluation mode and only the head trains.
+     */
+    private boolean bodyFixed() {
+        return freezeMode == FreezeMode.FROZEN_BN && frozenGroups == GROUPS - 1;
+    }
+
     /** Forward, loss, backward and optimizer step for one batch; returns the loss. */
-    private double trainStep(Batch batch, double[] rates, double beta1) {
-        double value = trainStepUnchecked(batch, rates, beta1);
+    private double trainStep(Batch batch, FrozenFeatures features, double[] rates, double beta1) {
+        double value = features != null
+                ? trainStepUnchecked(() -> network.head(features.train(batch), true), batch.labels(), rates, beta1)
+                : trainStepUnchecked(batch, rates, beta1);
         if (!Double.isFinite(value)) {
             throw new TunaException(TunaException.Kind.RUNTIME, "The training loss became " + value
                     + "; the learning rate is probably too high. Lower it (try lrFind()).");
@@ -406,10 +429,16 @@ public final class Learner implements AutoCloseable {
     }
 
     private double trainStepUnchecked(Batch batch, double[] rates, double beta1) {
+        return trainStepUnchecked(() -> bodyFixed() ? network.forwardFrozenBody(batch.images(), true)
+                : network.forward(batch.images(), true), batch.labels(), rates, beta1);
+    }
+
+    private double trainStepUnchecked(java.util.function.Supplier<NDArray> forward, NDArray labels, double[] rates,
+            double beta1) {
         NDArray loss;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray logits = network.forward(batch.images(), true);
-            loss = lossOf(logits, batch.labels());
+            NDArray logits = forward.get();
+            loss = lossOf(logits, labels);
             collector.backward(loss);
         }
         double value = loss.getFloat();
@@ -537,6 +566,13 @@ public final class Learner implements AutoCloseable {
      * @return the predictions
      */
     public Predictions predict(DataLoader loader, boolean tta) {
+        return predict(loader, batch -> {
+            NDArray p = network.forward(batch.images(), false).softmax(1);
+            return tta ? p.add(network.forward(batch.images().flip(3), false).softmax(1)).div(2) : p;
+        });
+    }
+
+    private Predictions predict(DataLoader loader, java.util.function.Function<Batch, NDArray> probabilitiesOf) {
         int n = loader.size();
         int classes = network.classes();
         float[][] probabilities = new float[n][];
@@ -549,11 +585,7 @@ public final class Learner implements AutoCloseable {
         try (BatchIterator batches = loader.iterate(manager, 0)) {
             while (batches.hasNext()) {
                 try (Batch batch = batches.next()) {
-                    NDArray p = network.forward(batch.images(), false).softmax(1);
-                    if (tta) {
-                        p = p.add(network.forward(batch.images().flip(3), false).softmax(1)).div(2);
-                    }
-                    float[] values = p.toFloatArray();
+                    float[] values = probabilitiesOf.apply(batch).toFloatArray();
                     long[] labels = batch.labels().toLongArray();
                     int[] positions = batch.items();
                     for (int i = 0; i < positions.length; i++, k++) {
@@ -627,6 +659,7 @@ public final class Learner implements AutoCloseable {
         training.addProperty("batchSize", data.spec().batchSize());
         training.addProperty("dataSeed", data.spec().seed());
         training.addProperty("flip", data.spec().flip());
+        training.addProperty("freezeMode", freezeMode.id());
         com.google.gson.JsonArray rows = new com.google.gson.JsonArray();
         for (EpochRecord r : history) {
             com.google.gson.JsonObject row = new com.google.gson.JsonObject();
@@ -702,6 +735,15 @@ public final class Learner implements AutoCloseable {
      */
     public HeadSpec head() {
         return head;
+    }
+
+    /**
+     * Returns what {@link #freeze()} freezes.
+     *
+     * @return the freeze mode
+     */
+    public FreezeMode freezeMode() {
+        return freezeMode;
     }
 
     /**
@@ -826,6 +868,7 @@ public final class Learner implements AutoCloseable {
         private boolean terminal = System.console() != null;
         private WeightCatalog catalog;
         private int recalibrationImages = 256;
+        private FreezeMode freezeMode = FreezeMode.TRAIN_BN;
 
         private Builder(DataLoaders data) {
             this.data = Objects.requireNonNull(data, "data");
@@ -950,6 +993,19 @@ public final class Learner implements AutoCloseable {
          */
         public Builder catalog(WeightCatalog catalog) {
             this.catalog = catalog;
+            return this;
+        }
+
+        /**
+         * Sets what {@link Learner#freeze()} freezes: fast.ai's {@link FreezeMode#TRAIN_BN} (default) or
+         * Keras-style {@link FreezeMode#FROZEN_BN}, whose frozen epochs train the head on body features
+         * computed once.
+         *
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder freezeMode(FreezeMode mode) {
+            this.freezeMode = Objects.requireNonNull(mode);
             return this;
         }
 

@@ -37,6 +37,8 @@ public final class Network implements AutoCloseable {
     private final ParameterStore store;
     private final int classes;
     private final boolean transfer;
+    /** The head's parameter-free pooling and flattening layers, before its first batch norm. */
+    private static final int HEAD_POOLING_LAYERS = 2;
 
     private Network(Architecture architecture, SequentialBlock block, NamedParameters names, int classes,
             boolean transfer, NDManager parent, int imageSize, long seed) {
@@ -197,6 +199,58 @@ public final class Network implements AutoCloseable {
      */
     public NDArray forward(NDArray input, boolean training) {
         return block.forward(store, new NDList(input), training).singletonOrThrow();
+    }
+
+    /**
+     * Runs the body in evaluation mode (batch norm with its running statistics, as in Keras-style
+     * freezing) and the head in {@code headTraining} mode.
+     *
+     * @param input float32 {@code [n, 3, h, w]}
+     * @param headTraining training mode for the head (batch statistics, dropout)
+     * @return logits {@code [n, classes]}
+     */
+    public NDArray forwardFrozenBody(NDArray input, boolean headTraining) {
+        return head(pooledFeatures(input), headTraining);
+    }
+
+    /**
+     * Runs the body in evaluation mode followed by the head's pooling: the fixed features of an image
+     * that a frozen body gives the head's trainable layers.
+     *
+     * @param input float32 {@code [n, 3, h, w]}
+     * @return features {@code [n, 2 × body channels]}
+     */
+    public NDArray pooledFeatures(NDArray input) {
+        requireTransfer();
+        NDList x = new NDList(features(input));
+        SequentialBlock head = (SequentialBlock) block.getChildren().get(1).getValue();
+        for (int i = 0; i < HEAD_POOLING_LAYERS; i++) {
+            x = head.getChildren().get(i).getValue().forward(store, x, false);
+        }
+        return x.singletonOrThrow();
+    }
+
+    /**
+     * Runs the head's layers after its pooling on features from {@link #pooledFeatures}.
+     *
+     * @param pooled features {@code [n, 2 × body channels]}
+     * @param training training mode (batch statistics, dropout)
+     * @return logits {@code [n, classes]}
+     */
+    public NDArray head(NDArray pooled, boolean training) {
+        requireTransfer();
+        NDList x = new NDList(pooled);
+        SequentialBlock head = (SequentialBlock) block.getChildren().get(1).getValue();
+        for (int i = HEAD_POOLING_LAYERS; i < head.getChildren().size(); i++) {
+            x = head.getChildren().get(i).getValue().forward(store, x, training);
+        }
+        return x.singletonOrThrow();
+    }
+
+    private void requireTransfer() {
+        if (!transfer) {
+            throw new IllegalStateException("only a transfer network (body + fast.ai head) has a separate head");
+        }
     }
 
     /**

@@ -91,6 +91,38 @@ class LearnerTest {
     }
 
     @Test
+    void frozenBnTrainsOnlyTheHeadOnCachedFeaturesAndLeavesTheBodyAlone() {
+        try (DataLoaders data = tinyData(); Learner learner = Learner.builder(data).architecture(Architecture.RESNET18)
+                .weights(null).freezeMode(FreezeMode.FROZEN_BN).console(null, false).build()) {
+            learner.freeze();
+            assertThat(learner.trainableParameters()).isNotEmpty().allMatch(n -> n.startsWith("head."));
+            Map<String, float[]> before = values(learner);
+            learner.fitOneCycle(2, LearningRates.slice(1e-2, Learner.GROUPS));
+            Map<String, float[]> after = values(learner);
+            before.forEach((name, v) -> {
+                if (name.startsWith("head.fc")) {
+                    assertThat(after.get(name)).as(name).isNotEqualTo(v);
+                } else if (!name.startsWith("head.")) {
+                    assertThat(after.get(name)).as(name).isEqualTo(v); // weights and running statistics
+                }
+            });
+            // the validation row came from cached features; the network itself must agree with it
+            EpochRecord last = learner.history().get(learner.history().size() - 1);
+            assertThat(learner.predict(data.valid(), false).meanLoss()).isCloseTo(last.validLoss(), within(1e-5));
+            assertThat(last.validSeconds()).isPositive();
+            assertThat(last.residentBytes()).isPositive();
+            learner.unfreeze();
+            assertThat(learner.trainableParameters()).contains("conv1.weight", "bn1.weight");
+        }
+    }
+
+    private static Map<String, float[]> values(Learner learner) {
+        Map<String, float[]> out = new java.util.TreeMap<>();
+        learner.network().parameters().forEach((name, p) -> out.put(name, p.getArray().toFloatArray()));
+        return out;
+    }
+
+    @Test
     void batchNormAndBiasSkipWeightDecay() {
         try (DataLoaders data = tinyData(); Learner learner = randomResnet(data)) {
             Map<String, Boolean> decay = new java.util.HashMap<>();
