@@ -88,7 +88,7 @@ public final class Network implements AutoCloseable {
         }
         NamedParameters names = new NamedParameters();
         Torchvision builder = new Torchvision(names, tfSamePadding);
-        SequentialBlock block = new SequentialBlock();
+        SequentialBlock block = new dev.tuna.internal.nn.Chain();
         block.add(architecture.body(builder));
         block.add(builder.head(head.hidden(), head.dropouts(), classes));
         return new Network(architecture, block, names, classes, true, manager, 64, seed);

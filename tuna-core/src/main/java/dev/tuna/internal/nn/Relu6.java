@@ -26,7 +26,14 @@ final class Relu6 extends AbstractBlock {
         if (!training) {
             return new NDList(x.clip(0, 6));
         }
-        return new NDList(Activation.relu(x).sub(Activation.relu(x.sub(6f))));
+        NDArray lower = Activation.relu(x);
+        NDArray shifted = x.sub(6f);
+        NDArray upper = Activation.relu(shifted);
+        shifted.close(); // temporaries go at once; autograd keeps the ReLU outputs it needs
+        NDArray out = lower.sub(upper);
+        lower.close();
+        upper.close();
+        return new NDList(out);
     }
 
     @Override

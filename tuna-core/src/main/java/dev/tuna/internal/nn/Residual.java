@@ -40,7 +40,16 @@ public final class Residual extends AbstractBlock {
         NDArray identity = shortcut == null ? inputs.singletonOrThrow()
                 : shortcut.forward(store, inputs, training, params).singletonOrThrow();
         NDArray sum = out.add(identity);
-        return new NDList(relu ? ai.djl.nn.Activation.relu(sum) : sum);
+        out.close(); // released early, as in Chain: autograd keeps what the backward pass needs
+        if (shortcut != null) {
+            identity.close();
+        }
+        if (!relu) {
+            return new NDList(sum);
+        }
+        NDArray activated = ai.djl.nn.Activation.relu(sum);
+        sum.close();
+        return new NDList(activated);
     }
 
     @Override

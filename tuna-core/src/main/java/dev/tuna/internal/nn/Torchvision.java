@@ -58,7 +58,7 @@ public final class Torchvision {
     /** A convolution whose padding follows torchvision ({@code (k-1)/2}) or TF SAME when strided. */
     private Block paddedConv(String name, int out, int kernel, int stride, int groups) {
         if (tfSame && stride > 1) {
-            return new SequentialBlock().add(new TfSamePad(kernel, stride)).add(conv(name, out, kernel, stride, 0, groups,
+            return new Chain().add(new TfSamePad(kernel, stride)).add(conv(name, out, kernel, stride, 0, groups,
                     false));
         }
         return conv(name, out, kernel, stride, (kernel - 1) / 2, groups, false);
@@ -85,7 +85,7 @@ public final class Torchvision {
      * @return the body
      */
     public SequentialBlock resnetBody(int[] layers, boolean bottleneck) {
-        SequentialBlock body = new SequentialBlock();
+        SequentialBlock body = new Chain();
         body.add(conv("conv1", 64, 7, 2, 3, 1, false));
         body.add(batchNorm("bn1"));
         body.add(Activation.reluBlock());
@@ -98,7 +98,7 @@ public final class Torchvision {
                 int stride = stage > 0 && b == 0 ? 2 : 1;
                 String prefix = "layer" + (stage + 1) + "." + b;
                 int width = planes[stage];
-                SequentialBlock main = new SequentialBlock();
+                SequentialBlock main = new Chain();
                 if (bottleneck) {
                     main.add(conv(prefix + ".conv1", width, 1, 1, 0, 1, false)).add(batchNorm(prefix + ".bn1"))
                             .add(Activation.reluBlock())
@@ -113,7 +113,7 @@ public final class Torchvision {
                 }
                 Block shortcut = null;
                 if (stride != 1 || inplanes != width * expansion) {
-                    shortcut = new SequentialBlock()
+                    shortcut = new Chain()
                             .add(conv(prefix + ".downsample.0", width * expansion, 1, stride, 0, 1, false))
                             .add(batchNorm(prefix + ".downsample.1"));
                 }
@@ -142,7 +142,7 @@ public final class Torchvision {
     // ---------------------------------------------------------------- MobileNetV2
 
     private Block convBnRelu6(String prefix, int out, int kernel, int stride, int groups) {
-        return new SequentialBlock()
+        return new Chain()
                 .add(paddedConv(prefix + ".0", out, kernel, stride, groups))
                 .add(batchNorm(prefix + ".1"))
                 .add(relu6());
@@ -160,7 +160,7 @@ public final class Torchvision {
     public SequentialBlock mobilenetV2Body() {
         int[][] settings = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1},
             {6, 160, 3, 2}, {6, 320, 1, 1}};
-        SequentialBlock features = new SequentialBlock();
+        SequentialBlock features = new Chain();
         features.add(convBnRelu6("features.0", 32, 3, 2, 1));
         int input = 32;
         int index = 1;
@@ -171,7 +171,7 @@ public final class Torchvision {
                 int stride = i == 0 ? s[3] : 1;
                 String prefix = "features." + index + ".conv";
                 int hidden = input * t;
-                SequentialBlock main = new SequentialBlock();
+                SequentialBlock main = new Chain();
                 int layer = 0;
                 if (t != 1) {
                     main.add(convBnRelu6(prefix + "." + layer++, hidden, 1, 1, 1));
@@ -219,7 +219,7 @@ public final class Torchvision {
         if (dropouts.size() != hidden.size() + 1) {
             throw new IllegalArgumentException("need " + (hidden.size() + 1) + " dropout rates, got " + dropouts.size());
         }
-        SequentialBlock head = new SequentialBlock();
+        SequentialBlock head = new Chain();
         head.add(new ParallelBlock(
                 list -> new NDList(NDArrays.concat(new NDList(list.get(0).singletonOrThrow(),
                         list.get(1).singletonOrThrow()), 1)),
