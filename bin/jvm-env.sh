@@ -30,7 +30,10 @@ elif [ -z "$tuna_jemalloc" ]; then
   fi
 fi
 
-TUNA_JVM_OPTS=(-Dai.djl.offline=true -Djava.awt.headless=true -XX:+UseParallelGC)
+# A bounded young generation: the Java heap holds little (images and activations live off-heap), and an
+# unbounded eden would keep touching fresh pages for gigabytes before its first collection, which
+# shows up as resident memory growing epoch after epoch.
+TUNA_JVM_OPTS=(-Dai.djl.offline=true -Djava.awt.headless=true -XX:+UseParallelGC -XX:MaxNewSize=256m)
 if [ -n "${TUNA_JAVA_OPTS:-}" ]; then
   # shellcheck disable=SC2206
   TUNA_JVM_OPTS+=($TUNA_JAVA_OPTS)
