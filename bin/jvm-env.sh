@@ -2,7 +2,9 @@
 # - no network at run time: libtorch comes from the pytorch-native-cpu jar, extracted once into
 #   ~/.cache/tuna/engine (ENGINE_CACHE_DIR); DJL's usage tracking is off.
 # - jemalloc with decay disabled when installed: libtorch's many large, short-lived allocations are
-#   much faster with it (measured here: +40% training, +50% inference throughput).
+#   much faster with it (measured here: +40% training, +50% inference throughput); large requests
+#   share the ordinary arenas (oversize_threshold:0), which keeps the retained pages from creeping
+#   up epoch after epoch (RSS growth over a run +15.6% -> +3.1%, BENCHMARKS.md).
 TUNA_HOME="${TUNA_HOME:-$HOME/.cache/tuna}"
 export TUNA_HOME
 export OPT_OUT_TRACKING=true
@@ -21,7 +23,7 @@ if [ -n "$tuna_jemalloc" ] && [ "${TUNA_NO_JEMALLOC:-}" != "1" ]; then
     *":$tuna_jemalloc:"*) ;;
     *) export LD_PRELOAD="$tuna_jemalloc${LD_PRELOAD:+:$LD_PRELOAD}" ;;
   esac
-  export MALLOC_CONF="${MALLOC_CONF:-dirty_decay_ms:-1,muzzy_decay_ms:-1}"
+  export MALLOC_CONF="${MALLOC_CONF:-dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0}"
 elif [ -z "$tuna_jemalloc" ]; then
   marker="$TUNA_HOME/.jemalloc-note-shown"
   if [ ! -f "$marker" ]; then
