@@ -33,7 +33,8 @@ import picocli.CommandLine.Parameters;
         footer = {"", "Examples:",
                 "  tuna train flowers/ --test flowers-test/ --out flowers.tuna",
                 "  tuna train flowers/ --arch mobilenet_v2 --weights mobilenet_v2_tflite --epochs 3 --lr auto",
-                "  tuna train flowers/ --out flowers.tuna --resume    (after an interruption: same options + --resume)"})
+                "  tuna train flowers/ --out flowers.tuna --resume    (after an interruption: same options + --resume)",
+                "  tuna train flowers/ --freeze-mode frozen-bn    (faster frozen epoch: body features computed once)"})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
     Path folder;
