@@ -16,11 +16,16 @@ import java.util.Map;
 final class ModelBench {
     private ModelBench() {}
 
+    /** Runs the networks under libtorch's CPU autocast to bf16 ({@code model ... <size> bf16}). */
+    private static boolean bf16;
+
     static void run(String[] args) {
         String[] archs = (args.length > 1 ? args[1] : "resnet18,mobilenet_v2").split(",");
         String[] batches = (args.length > 2 ? args[2] : "32,64").split(",");
         int size = args.length > 3 ? Integer.parseInt(args[3]) : 192;
-        System.out.printf(Locale.ROOT, "model throughput at %d px; engine %s, %d cores, LD_PRELOAD=%s%n", size,
+        bf16 = args.length > 4 && args[4].equals("bf16");
+        System.out.printf(Locale.ROOT, "model throughput at %d px%s; engine %s, %d cores, LD_PRELOAD=%s%n", size,
+                bf16 ? ", autocast bf16" : "",
                 Engine.getInstance().getVersion(), Runtime.getRuntime().availableProcessors(),
                 System.getenv().getOrDefault("LD_PRELOAD", "(none)"));
         for (String arch : archs) {
@@ -40,7 +45,7 @@ final class ModelBench {
                 try (NDManager scope = manager.newSubManager()) {
                     NDArray input = x.duplicate();
                     input.attach(scope);
-                    net.forward(input, false);
+                    forward(net, input, false);
                 }
             });
             freeze(net, true);
@@ -73,7 +78,7 @@ final class ModelBench {
             NDArray labels = y.duplicate();
             labels.attach(scope);
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = net.forward(input, true);
+                NDArray logits = forward(net, input, true);
                 NDArray loss = logits.logSoftmax(1).mul(labels.oneHot(5)).sum(new int[] {1}).neg().mean();
                 collector.backward(loss);
             }
@@ -87,6 +92,24 @@ final class ModelBench {
                     g.subi(g); // DJL leaves gradients to accumulate
                 }
             }
+        }
+    }
+
+    /** The network's logits, as float32 even under autocast (DJL's loss ops do not know bf16). */
+    private static NDArray forward(Network net, NDArray input, boolean training) {
+        if (!bf16) {
+            return net.forward(input, training);
+        }
+        Autocast.enable(true);
+        NDArray logits;
+        try {
+            logits = net.forward(input, training);
+        } finally {
+            Autocast.enable(false);
+        }
+        // adding a float32 tensor promotes the bf16 logits, and unlike toType it keeps the gradient
+        try (NDArray zero = input.getManager().zeros(new Shape(1))) {
+            return logits.add(zero);
         }
     }
 
