@@ -76,6 +76,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--tta", description = "Test-time augmentation for --test (average with the mirror image).")
     boolean tta;
 
+    @Option(names = "--label-smoothing", defaultValue = "0", paramLabel = "<epsilon>",
+            description = "Label smoothing of the cross-entropy loss, in [0, 1) (default: ${DEFAULT-VALUE},"
+                    + " plain cross-entropy as the reference recipe; fast.ai's LabelSmoothingCrossEntropy uses 0.1).")
+    double labelSmoothing;
+
     @Mixin
     DataOptions data;
 
@@ -100,6 +105,9 @@ final class TrainCommand implements Callable<Integer> {
         if (epochs < 1) {
             throw TunaException.usage("--epochs must be at least 1; found " + epochs + ".");
         }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw TunaException.usage("--label-smoothing must be in [0, 1) (0.1 is usual); found " + labelSmoothing + ".");
+        }
         double baseLr = parseLr();
         Path checkpoints = checkpoint != null ? checkpoint : Checkpoint.defaultFolder(artifact);
         Checkpoint previous = checkCheckpoint(checkpoints);
@@ -116,7 +124,8 @@ final class TrainCommand implements Callable<Integer> {
             console.flush();
             try (Learner learner = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
                     .catalog(WeightsChoice.catalog()).seed(data.seed)
-                    .freezeMode(model.freezeMode).console(System.out, System.console() != null)
+                    .freezeMode(model.freezeMode).labelSmoothing(labelSmoothing)
+                    .console(System.out, System.console() != null)
                     .build()) {
                 LrFind found = null;
                 if (previous != null) {
@@ -150,6 +159,7 @@ final class TrainCommand implements Callable<Integer> {
                         .setting("size", data.size + " px, " + data.resize.name().toLowerCase(Locale.ROOT))
                         .setting("validation", data.validPct + " (seed " + data.seed + ")")
                         .setting("batch size", data.batchSize).setting("flip augmentation", data.augment)
+                        .setting("label smoothing", labelSmoothing)
                         .setting("threads", dev.tuna.internal.engine.Threads.intraOp())
                         .setting("training time", String.format(Locale.ROOT, "%.1f s%s", seconds,
                                 previous != null ? " (resumed after " + previous.describe() + ")" : ""))

@@ -93,6 +93,11 @@ class TrainEvaluatePredictTest {
         assertThat(bad.err()).startsWith("tuna: ").doesNotContain("\tat ");
         Run flag = tuna("train", dir.resolve("data").toString(), "--epochz", "2");
         assertThat(flag.code()).isEqualTo(TunaCommand.USAGE);
+        Run smoothing = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--label-smoothing", "1.5",
+                "--out", dir.resolve("s.tuna").toString());
+        assertThat(smoothing.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(smoothing.err()).contains("--label-smoothing must be in [0, 1)").contains("1.5").doesNotContain("\tat ");
+        assertThat(dir.resolve("s.tuna")).doesNotExist();
         Run exists = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--out", model.toString());
         assertThat(exists.code()).isEqualTo(TunaCommand.USAGE);
         assertThat(exists.err()).contains("already exists").contains("--force");
