@@ -2,9 +2,7 @@ package dev.tuna.bench;
 
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.tuna.internal.engine.TorchOps;
 
 /**
  * libtorch's CPU autocast to bfloat16, switched on and off for the calling thread: what
@@ -27,28 +25,13 @@ final class Autocast {
      */
     static synchronized void enable(boolean on) {
         if (setEnabled == null) {
-            NativeLibrary torch = NativeLibrary.getInstance(libtorchPath());
+            NativeLibrary torch = TorchOps.libtorch();
             torch.getFunction("_ZN2at8autocast18set_autocast_dtypeEN3c1010DeviceTypeENS1_10ScalarTypeE")
                     .invokeVoid(new Object[] {CPU, BFLOAT16});
-            // C++ bool: JNA would pass a Java boolean as a 32-bit int, so pass the byte itself
+            // C++ bool: a Java boolean passed through JNA did not arrive as true here; a byte 0/1 does
             torch.getFunction("_ZN2at8autocast26set_autocast_cache_enabledEb").invokeVoid(new Object[] {(byte) 0});
             setEnabled = torch.getFunction("_ZN2at8autocast20set_autocast_enabledEN3c1010DeviceTypeEb");
         }
         setEnabled.invokeVoid(new Object[] {CPU, on ? (byte) 1 : (byte) 0});
-    }
-
-    /** The libtorch_cpu.so that DJL loaded (its engine cache), found in this process's mappings. */
-    private static String libtorchPath() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-                int slash = line.indexOf('/');
-                if (slash >= 0 && line.endsWith("/libtorch_cpu.so")) {
-                    return line.substring(slash);
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read /proc/self/maps", e);
-        }
-        throw new IllegalStateException("libtorch_cpu.so is not loaded");
     }
 }

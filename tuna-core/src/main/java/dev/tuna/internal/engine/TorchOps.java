@@ -92,7 +92,7 @@ public final class TorchOps {
             try {
                 why = unsupportedReason();
                 if (why == null) {
-                    NativeLibrary torch = NativeLibrary.getInstance(libtorchPath());
+                    NativeLibrary torch = libtorch();
                     // at::_ops::hardtanh::call(const at::Tensor&, const c10::Scalar&, const c10::Scalar&)
                     op = torch.getFunction("_ZN2at4_ops8hardtanh4callERKNS_6TensorERKN3c106ScalarES8_");
                     // ::operator new(size_t): DJL releases its tensor handles with delete
@@ -176,7 +176,18 @@ public final class TorchOps {
         return memory;
     }
 
-    /** The libtorch_cpu.so that DJL loaded (from its engine cache), found in this process's mappings. */
+    /**
+     * The libtorch_cpu.so that DJL loaded (from its engine cache), for calling what DJL does not bind.
+     *
+     * @return the library, as JNA sees it
+     * @throws IllegalStateException when it is not mapped into this process (or not on Linux)
+     */
+    public static NativeLibrary libtorch() {
+        Engine.getEngine("PyTorch");
+        return NativeLibrary.getInstance(libtorchPath());
+    }
+
+    /** The path of libtorch_cpu.so, found in this process's mappings. */
     private static String libtorchPath() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
