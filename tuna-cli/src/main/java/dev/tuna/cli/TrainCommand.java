@@ -34,7 +34,9 @@ import picocli.CommandLine.Parameters;
                 "  tuna train flowers/ --test flowers-test/ --out flowers.tuna",
                 "  tuna train flowers/ --arch mobilenet_v2 --weights mobilenet_v2_tflite --epochs 3 --lr auto",
                 "  tuna train flowers/ --out flowers.tuna --resume    (after an interruption: same options + --resume)",
-                "  tuna train flowers/ --freeze-mode frozen-bn    (faster frozen epoch: body features computed once)"})
+                "  tuna train flowers/ --freeze-mode frozen-bn    (faster frozen epoch: body features computed once)",
+                "  tuna train flowers/ --augment --epochs 6 --label-smoothing 0.1 --tta --test flowers-test/"
+                        + "    (a stronger recipe)"})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
     Path folder;
