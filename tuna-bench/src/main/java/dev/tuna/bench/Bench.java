@@ -21,6 +21,9 @@ import java.util.Locale;
  *       throughput of the networks on random data.
  *   <li>{@code full <data> <test> [arch] [size] [epochs] [train-bn|frozen-bn] [json]}: the whole
  *       fine-tuning job, phase by phase (see {@code bench/compare} for the PyTorch comparison).
+ *   <li>{@code kernels}: each of MobileNetV2's and ResNet-50's late 1×1 convolutions on the three
+ *       routes Tuna has (libtorch's kernel, a matrix product, float64): error against float64 and
+ *       time forward and forward+backward.
  * </ul>
  */
 public final class Bench {
@@ -33,13 +36,14 @@ public final class Bench {
      */
     public static void main(String[] args) {
         if (args.length == 0) {
-            System.err.println("usage: bench data|model|full [args...]");
+            System.err.println("usage: bench data|model|full|kernels [args...]");
             System.exit(1);
         }
         switch (args[0]) {
             case "data" -> data(args);
             case "model" -> ModelBench.run(args);
             case "full" -> FullBench.run(args);
+            case "kernels" -> KernelBench.run(args);
             default -> {
                 System.err.println("unknown benchmark: " + args[0]);
                 System.exit(1);

@@ -46,6 +46,7 @@ final class FullBench {
         if (arch == Architecture.MOBILENET_V2) {
             weights = PretrainedWeights.MOBILENET_V2_TFLITE;
         }
+        System.out.println(Machine.cpu());
         System.out.printf(Locale.ROOT, "full run: %s, %s (%s), %d px squish, fineTune(%d), freeze %s, %d cores%n",
                 folder, arch.id(), weights.name(), size, epochs, mode.id(), Runtime.getRuntime().availableProcessors());
         JsonObject out = new JsonObject();

@@ -28,6 +28,8 @@ final class ModelBench {
                 bf16 ? ", autocast bf16" : "",
                 Engine.getInstance().getVersion(), Runtime.getRuntime().availableProcessors(),
                 System.getenv().getOrDefault("LD_PRELOAD", "(none)"));
+        System.out.println(Machine.cpu());
+        System.out.println(Machine.numerics());
         for (String arch : archs) {
             for (String b : batches) {
                 measure(Architecture.parse(arch), Integer.parseInt(b), size);

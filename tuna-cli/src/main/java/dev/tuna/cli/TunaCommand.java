@@ -1,7 +1,9 @@
 package dev.tuna.cli;
 
 import dev.tuna.TunaException;
+import dev.tuna.internal.nn.Numerics;
 import java.io.PrintWriter;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,7 +68,14 @@ public final class TunaCommand implements Runnable {
             errors.println("Run '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             return USAGE;
         });
-        return cli.execute(args);
+        // a kernel found wrong on this CPU, and the safe path taken instead, is said in one line
+        Consumer<String> notes = err::println;
+        Numerics.addListener(notes);
+        try {
+            return cli.execute(args);
+        } finally {
+            Numerics.removeListener(notes);
+        }
     }
 
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tuna.cli.DescribeCommandTest.Run;
+import dev.tuna.internal.nn.Numerics;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,6 +75,40 @@ class TrainEvaluatePredictTest {
         Run json = tuna("predict", model.toString(), dir.resolve("test").toString(), "--json");
         assertThat(json.code()).isZero();
         assertThat(JsonParser.parseString(json.out()).getAsJsonObject().getAsJsonArray("predictions")).hasSize(6);
+    }
+
+    /**
+     * On a CPU whose kernels are wrong (simulated: every 3x3 convolution, and ResNet-18's 1x1
+     * downsampling to 256 channels, which no start-up probe has), predictions stay what they were and
+     * stderr says which operation was switched, once.
+     */
+    @Test
+    void wrongKernelsAreSaidInOneLineAndPredictionsStayTheSame() {
+        String[] args = {"predict", model.toString(), dir.resolve("test").toString(), "--json"};
+        Run right = tuna(args);
+        assertThat(right.code()).as(right.err()).isZero();
+        assertThat(right.err()).doesNotContain("numerics:");
+        Numerics before = Numerics.current();
+        try {
+            Numerics.reset("spatial_conv,pointwise_conv:256");
+            Run run = tuna(args);
+            assertThat(run.code()).as(run.err()).isZero();
+            var expected = JsonParser.parseString(right.out()).getAsJsonObject().getAsJsonArray("predictions");
+            var got = JsonParser.parseString(run.out()).getAsJsonObject().getAsJsonArray("predictions");
+            assertThat(got).hasSize(expected.size());
+            for (int i = 0; i < got.size(); i++) {
+                JsonObject a = got.get(i).getAsJsonObject();
+                JsonObject b = expected.get(i).getAsJsonObject();
+                assertThat(a.get("label")).isEqualTo(b.get("label"));
+                assertThat(a.get("probability").getAsDouble()).isCloseTo(b.get("probability").getAsDouble(),
+                        org.assertj.core.api.Assertions.within(1e-4));
+            }
+            assertThat(run.err().lines().filter(l -> l.startsWith("numerics: 3x3 convolution gave wrong numbers")))
+                    .hasSize(1);
+            assertThat(run.err()).contains("numerics: 1x1 convolution gave wrong numbers on this CPU for 128->256");
+        } finally {
+            Numerics.install(before);
+        }
     }
 
     @Test

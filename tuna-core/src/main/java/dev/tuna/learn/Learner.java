@@ -347,6 +347,7 @@ public final class Learner implements AutoCloseable {
         if (perEpoch == 0) {
             throw TunaException.badData("There are no training images to fit on (the training split is empty).");
         }
+        dev.tuna.internal.nn.Numerics.current().checkTraining();
         stopRequested = false;
         long total = (long) epochs * perEpoch;
         long done = (long) from.epoch() * perEpoch;
@@ -493,6 +494,7 @@ public final class Learner implements AutoCloseable {
         if (train.batchCount() == 0) {
             throw TunaException.badData("There are no training images for the learning-rate finder.");
         }
+        dev.tuna.internal.nn.Numerics.current().checkTraining();
         Map<String, float[]> weightsBefore = new java.util.HashMap<>();
         Map<String, ai.djl.ndarray.types.Shape> shapes = new java.util.HashMap<>();
         network.parameters().forEach((name, p) -> {

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.tuna.TunaException;
 import dev.tuna.data.ImageDecoder;
+import dev.tuna.internal.nn.Numerics;
 import dev.tuna.model.Architecture;
 import dev.tuna.model.HeadSpec;
 import dev.tuna.model.Network;
@@ -29,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -191,6 +193,7 @@ class ClassifierTest {
     }
 
     @Test
+    @Tag("numerics")
     void batchesGiveTheSamePredictionsInOrder() {
         try (Classifier small = Classifier.load(shared.resolve("model"),
                 ClassifierOptions.DEFAULTS.withBatchSize(2))) {
@@ -202,6 +205,36 @@ class ClassifierTest {
             }
         }
         assertThat(classifier.predictBatch(List.of())).isEmpty();
+    }
+
+    /**
+     * On a machine whose kernels are wrong (simulated: every 3x3 convolution, and the 1x1 downsampling to
+     * 256 channels, a shape no start-up probe has), batches still equal single images, and both equal the
+     * predictions made with right kernels.
+     */
+    @Test
+    @Tag("numerics")
+    void wrongKernelsAreCaughtAndPredictionsStayRight() {
+        List<float[]> right = new ArrayList<>();
+        for (Path file : files) {
+            right.add(values(classifier.predict(file)));
+        }
+        Numerics before = Numerics.current();
+        try {
+            Numerics numerics = Numerics.reset("spatial_conv,pointwise_conv:256");
+            assertThat(numerics.route(Numerics.Kind.SPATIAL_CONV)).isEqualTo(Numerics.Route.FLOAT64);
+            try (Classifier small = Classifier.load(shared.resolve("model"),
+                    ClassifierOptions.DEFAULTS.withBatchSize(2))) {
+                List<Prediction> batch = small.predictBatch(files);
+                for (int i = 0; i < files.size(); i++) {
+                    assertThat(values(batch.get(i))).containsExactly(right.get(i), within(1e-5f));
+                    assertThat(values(small.predict(files.get(i)))).containsExactly(right.get(i), within(1e-5f));
+                }
+            }
+            assertThat(numerics.notes()).anySatisfy(note -> assertThat(note).contains("128->256 channels"));
+        } finally {
+            Numerics.install(before);
+        }
     }
 
     @Test

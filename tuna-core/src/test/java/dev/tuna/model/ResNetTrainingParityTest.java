@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Training-mode batch norm and one SGD step of ResNet-18 match PyTorch. */
+@Tag("numerics")
 @Tag("slow")
 class ResNetTrainingParityTest {
     private static NDManager manager;

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.tuna.internal.nn.Numerics;
 import dev.tuna.model.weights.Tensor;
 import dev.tuna.model.weights.WeightFile;
 import dev.tuna.model.weights.WeightFiles;
@@ -15,12 +16,51 @@ import dev.tuna.testing.Datasets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The MobileNetV2 ImageNet weights in ../shared reproduce their documented outputs. */
+@Tag("numerics")
 class SharedMobileNetTest {
     @Test
     void reproducesExpectedLogitsAndTopOne() throws Exception {
+        check();
+    }
+
+    /**
+     * With the 1×1 kernel made wrong on purpose in the shapes the AMD Zen 5 fault hit (320 and 1,280
+     * output channels), the start-up check routes them to the matrix product and the logits stay right.
+     */
+    @Test
+    void reproducesExpectedLogitsWhenTheOneByOneKernelIsWrong() throws Exception {
+        Numerics before = Numerics.current();
+        try {
+            Numerics numerics = Numerics.reset("pointwise_conv:1280");
+            assertThat(numerics.route(Numerics.Kind.POINTWISE_CONV)).isEqualTo(Numerics.Route.MATMUL);
+            check();
+        } finally {
+            Numerics.install(before);
+        }
+    }
+
+    /**
+     * Same, with the fault only in a shape no start-up probe has (MobileNetV2's 96 -> 576 expansions at
+     * 14x14): each such convolution's first-use check catches it and switches that shape.
+     */
+    @Test
+    void reproducesExpectedLogitsWhenAShapeTheStartCheckMissesIsWrong() throws Exception {
+        Numerics before = Numerics.current();
+        try {
+            Numerics numerics = Numerics.reset("pointwise_conv:576");
+            assertThat(numerics.route(Numerics.Kind.POINTWISE_CONV)).isEqualTo(Numerics.Route.FAST);
+            check();
+            assertThat(numerics.notes()).singleElement().asString().contains("96->576 channels", "14x14 input");
+        } finally {
+            Numerics.install(before);
+        }
+    }
+
+    private static void check() throws Exception {
         Path dir = Datasets.shared("pretrained/mobilenet_v2");
         Assumptions.assumeTrue(dir != null, "../shared/pretrained/mobilenet_v2 not present");
         PretrainedWeights entry = PretrainedWeights.MOBILENET_V2_TFLITE;

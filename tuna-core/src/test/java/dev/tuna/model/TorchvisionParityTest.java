@@ -17,6 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Tuna's architectures compute what torchvision computes, on weights saved by real PyTorch. */
+@Tag("numerics")
 @Tag("slow")
 class TorchvisionParityTest {
     static final double TOLERANCE = 1e-4;

@@ -1,11 +1,13 @@
 package dev.tuna.internal.nn;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -13,7 +15,8 @@ import java.util.function.BiConsumer;
 
 /**
  * A DJL {@link BatchNorm} whose input can be observed, e.g. to measure the statistics that
- * batch-norm recalibration needs. Without an observer it is exactly the wrapped batch norm.
+ * batch-norm recalibration needs. Without an observer it computes what the wrapped batch norm computes
+ * (torchvision's epsilon and momentum), through {@link Numerics}.
  */
 public final class ObservedBatchNorm extends AbstractBlock {
     private final String name;
@@ -50,7 +53,15 @@ public final class ObservedBatchNorm extends AbstractBlock {
         if (current != null) {
             current.accept(name, inputs.singletonOrThrow());
         }
-        return norm.forward(store, inputs, training, params);
+        NDArray x = inputs.singletonOrThrow();
+        Device device = x.getDevice();
+        PairList<String, Parameter> parameters = norm.getParameters();
+        return new NDList(Numerics.current().batchNorm(x,
+                store.getValue(parameters.get("runningMean"), device, training),
+                store.getValue(parameters.get("runningVar"), device, training),
+                store.getValue(parameters.get("gamma"), device, training),
+                store.getValue(parameters.get("beta"), device, training),
+                Torchvision.BN_MOMENTUM_DJL, Torchvision.BN_EPS, training));
     }
 
     @Override

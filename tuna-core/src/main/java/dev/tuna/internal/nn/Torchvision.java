@@ -1,6 +1,7 @@
 package dev.tuna.internal.nn;
 
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -16,6 +17,7 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Builds torchvision's ResNet and MobileNetV2 from DJL blocks, recording every parameter under its
@@ -43,14 +45,13 @@ public final class Torchvision {
     }
 
     private Block conv(String name, int out, int kernel, int stride, int padding, int groups, boolean bias) {
-        Conv2d conv = Conv2d.builder()
+        Conv conv = new Conv(Conv2d.builder()
                 .setKernelShape(new Shape(kernel, kernel))
                 .optStride(new Shape(stride, stride))
                 .optPadding(new Shape(padding, padding))
                 .setFilters(out)
                 .optGroups(groups)
-                .optBias(bias)
-                .build();
+                .optBias(bias));
         names.conv(name, conv);
         return conv;
     }
@@ -64,13 +65,18 @@ public final class Torchvision {
         return conv(name, out, kernel, stride, (kernel - 1) / 2, groups, false);
     }
 
+    /** A parameter-free pooling layer computed through {@link Numerics}. */
+    private static Block pool(Numerics.Kind kind, UnaryOperator<NDArray> op) {
+        return new LambdaBlock(list -> new NDList(Numerics.current().pool(kind, list.singletonOrThrow(), op)));
+    }
+
     private Block batchNorm(String name) {
         BatchNorm norm = BatchNorm.builder().optEpsilon(BN_EPS).optMomentum(BN_MOMENTUM_DJL).build();
         return names.batchNorm(name, norm);
     }
 
     private Block linear(String name, int out, boolean bias) {
-        Linear linear = Linear.builder().setUnits(out).optBias(bias).build();
+        Linear linear = new CheckedLinear(Linear.builder().setUnits(out).optBias(bias));
         names.linear(name, linear);
         return linear;
     }
@@ -89,7 +95,7 @@ public final class Torchvision {
         body.add(conv("conv1", 64, 7, 2, 3, 1, false));
         body.add(batchNorm("bn1"));
         body.add(Activation.reluBlock());
-        body.add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
+        body.add(pool(Numerics.Kind.MAX_POOL, Numerics::stemMaxPool));
         int expansion = bottleneck ? 4 : 1;
         int inplanes = 64;
         int[] planes = {64, 128, 256, 512};
@@ -134,7 +140,7 @@ public final class Torchvision {
      */
     public SequentialBlock resnet(int[] layers, boolean bottleneck, int classes) {
         SequentialBlock net = resnetBody(layers, bottleneck);
-        net.add(Pool.globalAvgPool2dBlock());
+        net.add(pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d));
         net.add(linear("fc", classes, true));
         return net;
     }
@@ -196,7 +202,7 @@ public final class Torchvision {
      */
     public SequentialBlock mobilenetV2(int classes) {
         SequentialBlock net = mobilenetV2Body();
-        net.add(Pool.globalAvgPool2dBlock());
+        net.add(pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d));
         net.add(Dropout.builder().optRate(0.2f).build());
         net.add(linear("classifier.1", classes, true));
         return net;
@@ -223,7 +229,8 @@ public final class Torchvision {
         head.add(new ParallelBlock(
                 list -> new NDList(NDArrays.concat(new NDList(list.get(0).singletonOrThrow(),
                         list.get(1).singletonOrThrow()), 1)),
-                List.of(Pool.globalMaxPool2dBlock(), Pool.globalAvgPool2dBlock())));
+                List.of(pool(Numerics.Kind.MAX_POOL, Pool::globalMaxPool2d),
+                        pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d))));
         head.add(Blocks.batchFlattenBlock());
         for (int i = 0; i <= hidden.size(); i++) {
             head.add(batchNorm("head.bn" + i));

@@ -14,9 +14,11 @@ import ai.djl.training.ParameterStore;
 import dev.tuna.internal.engine.ProcessMemory;
 import dev.tuna.internal.engine.TorchOps;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** ReLU6 through libtorch's hardtanh (the training path) against the DJL-only composition. */
+@Tag("numerics")
 class Relu6Test {
     private static final Shape SHAPE = new Shape(4, 16, 12, 12);
 
