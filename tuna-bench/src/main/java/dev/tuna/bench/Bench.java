@@ -7,6 +7,7 @@ import dev.tuna.data.CacheMode;
 import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageFolder;
 import dev.tuna.data.Splitter;
+import dev.tuna.transform.AugTransforms;
 import dev.tuna.transform.ResizeMethod;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -15,8 +16,9 @@ import java.util.Locale;
  * Benchmarks that are too slow for the test suite. Run through {@code bench/run <name> [args]}.
  *
  * <ul>
- *   <li>{@code data <folder> [size] [memory|disk]}: cold decode+presize throughput (from the image
- *       files into the cache) and warm throughput (an epoch of batches from the cache, as arrays).
+ *   <li>{@code data <folder> [size] [memory|disk] [fastai]}: cold decode+presize throughput (from the
+ *       image files into the cache) and warm throughput (an epoch of batches from the cache, as arrays,
+ *       with fast.ai's augmentations when {@code fastai} is given).
  *   <li>{@code model [arch,...] [batch,...] [size]}: inference, frozen-body training and full training
  *       throughput of the networks on random data.
  *   <li>{@code full <data> <test> [arch] [size] [epochs] [train-bn|frozen-bn] [json]}: the whole
@@ -55,14 +57,18 @@ public final class Bench {
         Path folder = Path.of(args.length > 1 ? args[1] : "../shared/datasets/flowers");
         int size = args.length > 2 ? Integer.parseInt(args[2]) : 192;
         CacheMode mode = args.length > 3 ? CacheMode.valueOf(args[3].toUpperCase(Locale.ROOT)) : CacheMode.MEMORY;
+        boolean augment = args.length > 4 && args[4].equals("fastai");
         int cores = Runtime.getRuntime().availableProcessors();
-        System.out.printf(Locale.ROOT, "data pipeline: %s, %d px squish, %d cores, cache %s%n", folder, size, cores, mode);
+        System.out.println(Machine.cpu());
+        System.out.printf(Locale.ROOT, "data pipeline: %s, %d px squish, %d cores, cache %s, training augmentation %s%n",
+                folder, size, cores, mode, augment ? "fast.ai aug_transforms" : "none");
         for (int round = 1; round <= 2; round++) {
             long start = System.nanoTime();
             try (DataLoaders data = ImageFolder.from(folder)
                     .split(Splitter.random(0.2, 42))
                     .resize(size, ResizeMethod.SQUISH)
                     .cache(mode, Path.of(System.getProperty("java.io.tmpdir")), -1)
+                    .augment(augment ? AugTransforms.FASTAI : null)
                     .dataloaders();
                  NDManager manager = NDManager.newBaseManager()) {
                 double cold = (System.nanoTime() - start) / 1e9;

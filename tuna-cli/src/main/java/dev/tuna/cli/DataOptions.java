@@ -1,7 +1,9 @@
 package dev.tuna.cli;
 
+import dev.tuna.TunaException;
 import dev.tuna.data.ImageFolder;
 import dev.tuna.data.Splitter;
+import dev.tuna.transform.AugTransforms;
 import dev.tuna.transform.Normalization;
 import dev.tuna.transform.ResizeMethod;
 import java.nio.file.Path;
@@ -27,13 +29,38 @@ final class DataOptions {
     @Option(names = "--bs", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--augment", negatable = true, defaultValue = "false",
-            description = "Random horizontal flips of training images (default: off, as the reference recipe).")
-    boolean augment;
+    @Option(names = "--augment", arity = "0..1", fallbackValue = "fastai", defaultValue = "none",
+            paramLabel = "fastai|flip|none",
+            description = "Augment training images: fastai (the default when the flag is given without a value:"
+                    + " fast.ai's aug_transforms — flip, rotate 10°, zoom 1-1.1, warp 0.2, lighting 0.2), flip"
+                    + " (random horizontal flips only) or none (default: ${DEFAULT-VALUE}, as the reference recipe).")
+    String augment;
+
+    @Option(names = "--min-scale", defaultValue = "1",
+            description = "With --augment fastai: random-resized crop of at least this fraction of each image's"
+                    + " area (fast.ai's min_scale; default: ${DEFAULT-VALUE}, no crop).")
+    double minScale;
 
     @Option(names = "--limit-per-class", defaultValue = "0",
             description = "Use only the first N images of each class, for a quick trial (default: all).")
     int limitPerClass;
+
+    /** The --augment value, checked. */
+    String augment() {
+        String value = augment.toLowerCase(java.util.Locale.ROOT);
+        if (!value.equals("fastai") && !value.equals("flip") && !value.equals("none")) {
+            throw TunaException.usage("--augment takes fastai, flip or none; found '" + augment + "'.");
+        }
+        if (minScale != 1 && !value.equals("fastai")) {
+            throw TunaException.usage("--min-scale needs --augment fastai (it is part of fast.ai's aug_transforms).");
+        }
+        return value;
+    }
+
+    /** fast.ai's augmentations for --augment fastai, else null. */
+    AugTransforms augmentations() {
+        return augment().equals("fastai") ? AugTransforms.FASTAI.withMinScale(minScale) : null;
+    }
 
     ImageFolder folder(Path root, Normalization normalization) {
         return ImageFolder.from(root)
@@ -41,7 +68,8 @@ final class DataOptions {
                 .resize(size, resize)
                 .normalize(normalization)
                 .batchSize(batchSize)
-                .flip(augment)
+                .flip(augment().equals("flip"))
+                .augment(augmentations())
                 .seed(seed)
                 .limitPerClass(limitPerClass)
                 .progress(ConsoleProgress.stderr());

@@ -35,7 +35,7 @@ import picocli.CommandLine.Parameters;
                 "  tuna train flowers/ --arch mobilenet_v2 --weights mobilenet_v2_tflite --epochs 3 --lr auto",
                 "  tuna train flowers/ --out flowers.tuna --resume    (after an interruption: same options + --resume)",
                 "  tuna train flowers/ --freeze-mode frozen-bn    (faster frozen epoch: body features computed once)",
-                "  tuna train flowers/ --augment --epochs 6 --label-smoothing 0.1 --tta --test flowers-test/"
+                "  tuna train flowers/ --augment flip --epochs 6 --label-smoothing 0.1 --tta --test flowers-test/"
                         + "    (a stronger recipe)"})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
@@ -160,7 +160,7 @@ final class TrainCommand implements Callable<Integer> {
                                 found != null ? " (learning-rate finder)" : ""))
                         .setting("size", data.size + " px, " + data.resize.name().toLowerCase(Locale.ROOT))
                         .setting("validation", data.validPct + " (seed " + data.seed + ")")
-                        .setting("batch size", data.batchSize).setting("flip augmentation", data.augment)
+                        .setting("batch size", data.batchSize).setting("augmentation", data.augment())
                         .setting("label smoothing", labelSmoothing)
                         .setting("threads", dev.tuna.internal.engine.Threads.intraOp())
                         .setting("training time", String.format(Locale.ROOT, "%.1f s%s", seconds,

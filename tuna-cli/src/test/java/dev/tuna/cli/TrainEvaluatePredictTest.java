@@ -112,6 +112,25 @@ class TrainEvaluatePredictTest {
     }
 
     @Test
+    void trainsWithFastaiAugmentationAndRecordsIt() throws IOException {
+        Path augmented = dir.resolve("augmented.tuna");
+        Run run = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--epochs", "1", "--size", "32",
+                "--bs", "4", "--augment", "--min-scale", "0.5", "--out", augmented.toString());
+        assertThat(run.code()).as(run.err() + run.out()).isZero();
+        JsonObject training = JsonParser.parseString(Files.readString(augmented.resolve("model.json")))
+                .getAsJsonObject().getAsJsonObject("training");
+        assertThat(training.get("augment").getAsString()).contains("flipProbability=0.5", "maxRotate=10.0",
+                "minScale=0.5");
+        Run bad = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--augment=sideways");
+        assertThat(bad.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(bad.err()).contains("--augment takes fastai, flip or none; found 'sideways'");
+        Run scale = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--augment", "flip",
+                "--min-scale", "0.5");
+        assertThat(scale.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(scale.err()).contains("--min-scale needs --augment fastai");
+    }
+
+    @Test
     void badInputsGetExitCodesAndMessages() throws IOException {
         Run missing = tuna("train", dir.resolve("nope").toString(), "--weights", "none");
         assertThat(missing.code()).isEqualTo(TunaCommand.BAD_INPUT);

@@ -1,6 +1,7 @@
 package dev.tuna.data;
 
 import ai.djl.ndarray.NDManager;
+import dev.tuna.transform.AugTransforms;
 import dev.tuna.transform.Normalization;
 import dev.tuna.transform.RgbImage;
 import java.util.List;
@@ -23,13 +24,14 @@ public final class DataLoader {
     private final List<String> classes;
     private final boolean training;
     private final boolean flip;
+    private final AugTransforms augment;
     private final int batchSize;
     private final int size;
     private final Normalization normalization;
     private final long seed;
 
     DataLoader(String name, ImageCache cache, List<ImageItem> allItems, int[] itemIndices, int[] targets,
-            List<String> classes, boolean training, boolean flip, int batchSize, int size,
+            List<String> classes, boolean training, boolean flip, AugTransforms augment, int batchSize, int size,
             Normalization normalization, long seed) {
         this.name = name;
         this.cache = cache;
@@ -39,6 +41,7 @@ public final class DataLoader {
         this.classes = List.copyOf(classes);
         this.training = training;
         this.flip = flip;
+        this.augment = augment;
         this.batchSize = batchSize;
         this.size = size;
         this.normalization = normalization;
@@ -65,8 +68,8 @@ public final class DataLoader {
         if (!training) {
             return this;
         }
-        return new DataLoader(name, cache, allItems, itemIndices, targets, classes, false, flip, batchSize, size,
-                normalization, seed);
+        return new DataLoader(name, cache, allItems, itemIndices, targets, classes, false, flip, augment, batchSize,
+                size, normalization, seed);
     }
 
     /**
@@ -79,7 +82,7 @@ public final class DataLoader {
         if (!training) {
             return false;
         }
-        if (flip) {
+        if (flip || augment != null) {
             return true;
         }
         for (int item : itemIndices) {
@@ -204,6 +207,16 @@ public final class DataLoader {
         byte[] pixels = new byte[cache.width(item) * cache.height(item) * 3];
         cache.read(item, pixels);
         byte[] out = new byte[size * size * 3];
+        if (augmenting(random)) {
+            AugTransforms.Draw draw = augment.draw(random, cache.width(item), cache.height(item), size);
+            float[] values = new float[out.length];
+            AugTransforms.resample(pixels, cache.width(item), cache.height(item), draw, AugTransforms.byteTable(draw),
+                    size, values, 0);
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (byte) Math.min(255, Math.max(0, Math.round(values[i])));
+            }
+            return new RgbImage(size, size, out);
+        }
         Placement place = placement(item, random);
         for (int y = 0; y < size; y++) {
             int row = ((place.top + y) * cache.width(item) + place.left) * 3;
@@ -240,6 +253,20 @@ public final class DataLoader {
         return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + 1);
     }
 
+    /** Whether items get fast.ai's augmentations: a training loader with them, given randomness. */
+    private boolean augmenting(SplittableRandom random) {
+        return training && random != null && augment != null;
+    }
+
+    /**
+     * Returns the augmentations of this loader's training batches.
+     *
+     * @return fast.ai's {@code aug_transforms} settings, or null (random crop and optional flip only)
+     */
+    public AugTransforms augmentations() {
+        return augment;
+    }
+
     record Placement(int left, int top, boolean flip) {}
 
     /** Where the square comes from in the cached image, and whether it is mirrored. */
@@ -267,9 +294,15 @@ public final class DataLoader {
             int item = itemIndices[positions[b]];
             labels[b] = targets[item];
             cache.read(item, scratch);
-            Placement place = placement(item, random);
             int w = cache.width(item);
             int o = b * 3 * size * size;
+            if (augmenting(random)) {
+                AugTransforms.Draw draw = augment.draw(random, w, cache.height(item), size);
+                float[][] table = draw.lights() ? AugTransforms.table(draw, normalization) : lut;
+                AugTransforms.resample(scratch, w, cache.height(item), draw, table, size, out, o);
+                continue;
+            }
+            Placement place = placement(item, random);
             for (int y = 0; y < size; y++) {
                 int row = ((place.top + y) * w + place.left) * 3;
                 if (place.flip) {

@@ -116,8 +116,8 @@ public final class DataLoaders implements AutoCloseable {
         DatasetSummary summary = new DatasetSummary(list.root(), counts, minW, maxW, minH, maxH, unreadable,
                 list.ignored(), warnings, cache.bytes(), cache.onDisk(), decodeSeconds);
         DataLoader train = new DataLoader("train", cache, items, trainItems, targets, classes, true, flip,
-                trainBatch, size, normalization, seed);
-        DataLoader valid = new DataLoader("valid", cache, items, validItems, targets, classes, false, false,
+                spec.augment(), trainBatch, size, normalization, seed);
+        DataLoader valid = new DataLoader("valid", cache, items, validItems, targets, classes, false, false, null,
                 batchSize, size, normalization, seed);
         return new DataLoaders(spec, cache, train, valid, classes, summary);
     }

@@ -2,6 +2,7 @@ package dev.tuna.data;
 
 import dev.tuna.ProgressListener;
 import dev.tuna.TunaException;
+import dev.tuna.transform.AugTransforms;
 import dev.tuna.transform.Normalization;
 import dev.tuna.transform.PadMode;
 import dev.tuna.transform.ResizeMethod;
@@ -30,45 +31,50 @@ public final class ImageFolder {
     /** The default image side in pixels. */
     public static final int DEFAULT_SIZE = 192;
 
-    private final Path root;
-    private final Splitter splitter;
-    private final int size;
-    private final ResizeMethod method;
-    private final PadMode padMode;
-    private final Normalization normalization;
-    private final int batchSize;
-    private final boolean flip;
-    private final long seed;
-    private final int threads;
-    private final CacheMode cacheMode;
-    private final Path cacheDirectory;
-    private final long memoryBudget;
-    private final ImageDecoder decoder;
-    private final List<String> vocabulary;
-    private final ProgressListener progress;
-    private final int limitPerClass;
+    // Set once, by from() or by the setter that makes the copy, and never changed afterwards: every
+    // setter returns a new specification (a copy with one field changed).
+    private Path root;
+    private Splitter splitter;
+    private int size;
+    private ResizeMethod method;
+    private PadMode padMode;
+    private Normalization normalization;
+    private int batchSize;
+    private boolean flip;
+    private AugTransforms augment;
+    private long seed;
+    private int threads;
+    private CacheMode cacheMode;
+    private Path cacheDirectory;
+    private long memoryBudget;
+    private ImageDecoder decoder;
+    private List<String> vocabulary;
+    private ProgressListener progress;
+    private int limitPerClass;
 
-    private ImageFolder(Path root, Splitter splitter, int size, ResizeMethod method, PadMode padMode,
-            Normalization normalization, int batchSize, boolean flip, long seed, int threads, CacheMode cacheMode,
-            Path cacheDirectory, long memoryBudget, ImageDecoder decoder, List<String> vocabulary,
-            ProgressListener progress, int limitPerClass) {
-        this.limitPerClass = limitPerClass;
+    private ImageFolder(Path root) {
         this.root = root;
-        this.splitter = splitter;
-        this.size = size;
-        this.method = method;
-        this.padMode = padMode;
-        this.normalization = normalization;
-        this.batchSize = batchSize;
-        this.flip = flip;
-        this.seed = seed;
-        this.threads = threads;
-        this.cacheMode = cacheMode;
-        this.cacheDirectory = cacheDirectory;
-        this.memoryBudget = memoryBudget;
-        this.decoder = decoder;
-        this.vocabulary = vocabulary;
-        this.progress = progress;
+    }
+
+    private ImageFolder(ImageFolder other) {
+        this.root = other.root;
+        this.splitter = other.splitter;
+        this.size = other.size;
+        this.method = other.method;
+        this.padMode = other.padMode;
+        this.normalization = other.normalization;
+        this.batchSize = other.batchSize;
+        this.flip = other.flip;
+        this.augment = other.augment;
+        this.seed = other.seed;
+        this.threads = other.threads;
+        this.cacheMode = other.cacheMode;
+        this.cacheDirectory = other.cacheDirectory;
+        this.memoryBudget = other.memoryBudget;
+        this.decoder = other.decoder;
+        this.vocabulary = other.vocabulary;
+        this.progress = other.progress;
+        this.limitPerClass = other.limitPerClass;
     }
 
     /**
@@ -79,12 +85,24 @@ public final class ImageFolder {
      * @return the specification
      */
     public static ImageFolder from(Path root) {
-        Objects.requireNonNull(root, "root");
-        return new ImageFolder(root, Splitter.random(0.2, 42), DEFAULT_SIZE, ResizeMethod.SQUISH,
-                PadMode.REFLECTION, Normalization.IMAGENET, DEFAULT_BATCH_SIZE, false, 42,
-                Runtime.getRuntime().availableProcessors(), CacheMode.AUTO,
-                Path.of(System.getProperty("java.io.tmpdir")), -1, ImageDecoder.standard(), null,
-                ProgressListener.NONE, 0);
+        ImageFolder copy = new ImageFolder(Objects.requireNonNull(root, "root"));
+        copy.splitter = Splitter.random(0.2, 42);
+        copy.size = DEFAULT_SIZE;
+        copy.method = ResizeMethod.SQUISH;
+        copy.padMode = PadMode.REFLECTION;
+        copy.normalization = Normalization.IMAGENET;
+        copy.batchSize = DEFAULT_BATCH_SIZE;
+        copy.flip = false;
+        copy.seed = 42;
+        copy.threads = Runtime.getRuntime().availableProcessors();
+        copy.cacheMode = CacheMode.AUTO;
+        copy.cacheDirectory = Path.of(System.getProperty("java.io.tmpdir"));
+        copy.memoryBudget = -1;
+        copy.decoder = ImageDecoder.standard();
+        copy.vocabulary = null;
+        copy.progress = ProgressListener.NONE;
+        copy.limitPerClass = 0;
+        return copy;
     }
 
     /**
@@ -94,9 +112,9 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder split(Splitter splitter) {
-        return new ImageFolder(root, Objects.requireNonNull(splitter), size, method, padMode, normalization,
-                batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.splitter = Objects.requireNonNull(splitter);
+        return copy;
     }
 
     /**
@@ -110,9 +128,10 @@ public final class ImageFolder {
         if (size < 8 || size > 4096) {
             throw TunaException.usage("The image size must be between 8 and 4096 pixels; found " + size + ".");
         }
-        return new ImageFolder(root, splitter, size, Objects.requireNonNull(method), padMode, normalization,
-                batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.method = Objects.requireNonNull(method);
+        copy.size = size;
+        return copy;
     }
 
     /**
@@ -122,9 +141,9 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder padMode(PadMode padMode) {
-        return new ImageFolder(root, splitter, size, method, Objects.requireNonNull(padMode), normalization,
-                batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.padMode = Objects.requireNonNull(padMode);
+        return copy;
     }
 
     /**
@@ -134,9 +153,9 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder normalize(Normalization normalization) {
-        return new ImageFolder(root, splitter, size, method, padMode, Objects.requireNonNull(normalization),
-                batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.normalization = Objects.requireNonNull(normalization);
+        return copy;
     }
 
     /**
@@ -149,8 +168,9 @@ public final class ImageFolder {
         if (batchSize < 1) {
             throw TunaException.usage("The batch size must be at least 1; found " + batchSize + ".");
         }
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.batchSize = batchSize;
+        return copy;
     }
 
     /**
@@ -160,8 +180,32 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder flip(boolean flip) {
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.flip = flip;
+        return copy;
+    }
+
+    /**
+     * Turns fast.ai's augmentations of training images on (with these settings) or off (null, the
+     * default). They replace the random crop and {@link #flip(boolean) flip}; validation and test images
+     * are never augmented.
+     *
+     * @param augment e.g. {@link AugTransforms#FASTAI}, or null
+     * @return a new specification
+     */
+    public ImageFolder augment(AugTransforms augment) {
+        ImageFolder copy = new ImageFolder(this);
+        copy.augment = augment;
+        return copy;
+    }
+
+    /**
+     * Returns the augmentations of training images.
+     *
+     * @return the settings, or null for none (random crop and the optional flip only)
+     */
+    public AugTransforms augment() {
+        return augment;
     }
 
     /**
@@ -171,8 +215,9 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder seed(long seed) {
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.seed = seed;
+        return copy;
     }
 
     /**
@@ -185,8 +230,9 @@ public final class ImageFolder {
         if (threads < 1) {
             throw TunaException.usage("The number of threads must be at least 1; found " + threads + ".");
         }
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.threads = threads;
+        return copy;
     }
 
     /**
@@ -199,9 +245,11 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder cache(CacheMode mode, Path directory, long memoryBudget) {
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, Objects.requireNonNull(mode), Objects.requireNonNull(directory), memoryBudget, decoder,
-                vocabulary, progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.cacheMode = Objects.requireNonNull(mode);
+        copy.cacheDirectory = Objects.requireNonNull(directory);
+        copy.memoryBudget = memoryBudget;
+        return copy;
     }
 
     /**
@@ -211,9 +259,9 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder decoder(ImageDecoder decoder) {
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, Objects.requireNonNull(decoder), vocabulary,
-                progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.decoder = Objects.requireNonNull(decoder);
+        return copy;
     }
 
     /**
@@ -224,8 +272,9 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder vocabulary(List<String> classes) {
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, List.copyOf(classes), progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.vocabulary = List.copyOf(classes);
+        return copy;
     }
 
     /**
@@ -239,8 +288,9 @@ public final class ImageFolder {
         if (count < 0) {
             throw TunaException.usage("The per-class limit must be >= 0 (0 = no limit); found " + count + ".");
         }
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary, progress, count);
+        ImageFolder copy = new ImageFolder(this);
+        copy.limitPerClass = count;
+        return copy;
     }
 
     /**
@@ -250,9 +300,9 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder progress(ProgressListener progress) {
-        return new ImageFolder(root, splitter, size, method, padMode, normalization, batchSize, flip, seed,
-                threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                Objects.requireNonNull(progress), limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.progress = Objects.requireNonNull(progress);
+        return copy;
     }
 
     /**
@@ -272,9 +322,9 @@ public final class ImageFolder {
      * @return a new specification
      */
     public ImageFolder root(Path folder) {
-        return new ImageFolder(Objects.requireNonNull(folder), splitter, size, method, padMode, normalization,
-                batchSize, flip, seed, threads, cacheMode, cacheDirectory, memoryBudget, decoder, vocabulary,
-                progress, limitPerClass);
+        ImageFolder copy = new ImageFolder(this);
+        copy.root = Objects.requireNonNull(folder);
+        return copy;
     }
 
     /**

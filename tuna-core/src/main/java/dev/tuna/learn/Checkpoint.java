@@ -331,6 +331,9 @@ public final class Checkpoint {
         run.put("normalization", spec.normalization().toString());
         run.put("batchSize", Integer.toString(spec.batchSize()));
         run.put("flip", Boolean.toString(spec.flip()));
+        if (spec.augment() != null) {
+            run.put("augment", spec.augment().toString());
+        }
         run.put("dataSeed", Long.toString(spec.seed()));
         run.put("seed", Long.toString(learner.seed()));
         run.put("optimizer", learner.optimizer().settings().toString());

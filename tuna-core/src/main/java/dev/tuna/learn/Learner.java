@@ -661,6 +661,9 @@ public final class Learner implements AutoCloseable {
         training.addProperty("batchSize", data.spec().batchSize());
         training.addProperty("dataSeed", data.spec().seed());
         training.addProperty("flip", data.spec().flip());
+        if (data.spec().augment() != null) {
+            training.addProperty("augment", data.spec().augment().toString());
+        }
         training.addProperty("freezeMode", freezeMode.id());
         com.google.gson.JsonArray rows = new com.google.gson.JsonArray();
         for (EpochRecord r : history) {

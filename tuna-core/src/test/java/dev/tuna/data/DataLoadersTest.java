@@ -74,6 +74,52 @@ class DataLoadersTest {
         }
     }
 
+    private static List<float[]> pixels(DataLoader loader, int epoch) {
+        List<float[]> out = new ArrayList<>();
+        try (BatchIterator batches = loader.iterate(manager, epoch)) {
+            while (batches.hasNext()) {
+                try (Batch batch = batches.next()) {
+                    out.add(batch.images().toFloatArray());
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void fastaiAugmentationChangesOnlyTrainingBatchesAndRepeatsWithTheSeed() {
+        Datasets.folder(dir, Map.of("a", 12, "b", 12));
+        ImageFolder plain = ImageFolder.from(dir).resize(24, ResizeMethod.SQUISH).batchSize(4).seed(5);
+        ImageFolder augmented = plain.augment(dev.tuna.transform.AugTransforms.FASTAI);
+        try (DataLoaders a = plain.dataloaders(); DataLoaders b = augmented.dataloaders();
+             DataLoaders c = augmented.dataloaders()) {
+            assertThat(b.train().augments()).isTrue();
+            assertThat(b.valid().augments()).isFalse();
+            // validation: bit-identical with and without augmentation
+            List<float[]> validPlain = pixels(a.valid(), 0);
+            List<float[]> validAugmented = pixels(b.valid(), 0);
+            for (int i = 0; i < validPlain.size(); i++) {
+                assertThat(validAugmented.get(i)).containsExactly(validPlain.get(i));
+            }
+            // training: changed, the same for the same seed and epoch, different in another epoch
+            List<float[]> train0 = pixels(b.train(), 0);
+            List<float[]> again = pixels(c.train(), 0);
+            List<float[]> train1 = pixels(b.train(), 1);
+            List<float[]> plain0 = pixels(a.train(), 0);
+            for (int i = 0; i < train0.size(); i++) {
+                assertThat(again.get(i)).containsExactly(train0.get(i));
+                assertThat(Arrays.equals(train0.get(i), plain0.get(i))).isFalse();
+                assertThat(Arrays.equals(train0.get(i), train1.get(i))).isFalse();
+            }
+            // the evaluation view of an augmented training loader is the plain one
+            List<float[]> evalView = pixels(b.train().forEvaluation(), 0);
+            List<float[]> plainEval = pixels(a.train().forEvaluation(), 0);
+            for (int i = 0; i < evalView.size(); i++) {
+                assertThat(evalView.get(i)).containsExactly(plainEval.get(i));
+            }
+        }
+    }
+
     @Test
     void trainingShufflesPerEpochReproduciblyValidationKeepsOrder() {
         Datasets.folder(dir, Map.of("a", 20, "b", 20));
