@@ -38,6 +38,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engine;
 
+    @Option(names = "--tta", description = "Test-time augmentation as fast.ai's tta: 4 views under the transforms the"
+            + " model was trained with (random flips if none), blended 0.75/0.25 with the plain prediction.")
+    boolean tta;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -47,7 +51,7 @@ final class EvaluateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (Classifier classifier = Classifier.load(model)) {
             Evaluation.Result result = Evaluation.run(classifier, folder,
-                    json ? dev.tuna.ProgressListener.NONE : ConsoleProgress.stderr());
+                    json ? dev.tuna.ProgressListener.NONE : ConsoleProgress.stderr(), tta);
             Predictions predictions = result.predictions();
             if (json) {
                 out.println(toJson(predictions, result.skipped().size()));

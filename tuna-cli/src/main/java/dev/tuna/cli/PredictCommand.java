@@ -40,6 +40,10 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "1", description = "How many classes to show per image (default: ${DEFAULT-VALUE}).")
     int topK;
 
+    @Option(names = "--tta", description = "Test-time augmentation as fast.ai's tta: 4 views under the transforms the"
+            + " model was trained with (random flips if none), blended 0.75/0.25 with the plain prediction.")
+    boolean tta;
+
     @Option(names = "--json", description = "Print one JSON object instead of lines.")
     boolean json;
 
@@ -67,7 +71,7 @@ final class PredictCommand implements Callable<Integer> {
             int k = Math.min(topK, classifier.classes().size());
             for (Path image : images) {
                 try {
-                    Prediction p = classifier.predict(image);
+                    Prediction p = classifier.predict(image, tta);
                     List<Prediction.Candidate> top = p.top(k);
                     if (json) {
                         JsonObject o = new JsonObject();

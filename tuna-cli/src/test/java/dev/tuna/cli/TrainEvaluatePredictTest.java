@@ -115,12 +115,22 @@ class TrainEvaluatePredictTest {
     void trainsWithFastaiAugmentationAndRecordsIt() throws IOException {
         Path augmented = dir.resolve("augmented.tuna");
         Run run = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--epochs", "1", "--size", "32",
-                "--bs", "4", "--augment", "--min-scale", "0.5", "--out", augmented.toString());
+                "--bs", "4", "--augment", "--min-scale", "0.5", "--tta", "--test", dir.resolve("test").toString(),
+                "--out", augmented.toString());
         assertThat(run.code()).as(run.err() + run.out()).isZero();
+        // test-time augmentation: the exported model sees the same views as the learner did
+        String trained = run.out().lines().filter(l -> l.startsWith("Test accuracy: ")).findFirst().orElseThrow();
+        Run reloaded = tuna("evaluate", augmented.toString(), dir.resolve("test").toString(), "--tta");
+        assertThat(reloaded.code()).as(reloaded.err()).isZero();
+        assertThat(reloaded.out()).contains(trained);
+        Run predict = tuna("predict", augmented.toString(), dir.resolve("test/red/0.png").toString(), "--tta");
+        assertThat(predict.code()).as(predict.err()).isZero();
         JsonObject training = JsonParser.parseString(Files.readString(augmented.resolve("model.json")))
                 .getAsJsonObject().getAsJsonObject("training");
-        assertThat(training.get("augment").getAsString()).contains("flipProbability=0.5", "maxRotate=10.0",
-                "minScale=0.5");
+        JsonObject augmentations = training.getAsJsonObject("augmentations");
+        assertThat(augmentations.get("flipProbability").getAsDouble()).isEqualTo(0.5);
+        assertThat(augmentations.get("maxRotate").getAsDouble()).isEqualTo(10.0);
+        assertThat(augmentations.get("minScale").getAsDouble()).isEqualTo(0.5);
         Run bad = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--augment=sideways");
         assertThat(bad.code()).isEqualTo(TunaCommand.USAGE);
         assertThat(bad.err()).contains("--augment takes fastai, flip or none; found 'sideways'");

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.tuna.transform.AugTransforms;
 import dev.tuna.transform.Normalization;
 import dev.tuna.transform.RgbImage;
+import dev.tuna.transform.Tta;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -29,6 +30,8 @@ public final class DataLoader {
     private final int size;
     private final Normalization normalization;
     private final long seed;
+    private final Tta tta;
+    private final int ttaPass;
 
     DataLoader(String name, ImageCache cache, List<ImageItem> allItems, int[] itemIndices, int[] targets,
             List<String> classes, boolean training, boolean flip, AugTransforms augment, int batchSize, int size,
@@ -46,6 +49,39 @@ public final class DataLoader {
         this.size = size;
         this.normalization = normalization;
         this.seed = seed;
+        this.tta = null;
+        this.ttaPass = 0;
+    }
+
+    /** A copy of {@code other} in evaluation mode whose images take test-time augmentation pass {@code pass}. */
+    private DataLoader(DataLoader other, Tta tta, int pass) {
+        this.name = other.name;
+        this.cache = other.cache;
+        this.allItems = other.allItems;
+        this.itemIndices = other.itemIndices;
+        this.targets = other.targets;
+        this.classes = other.classes;
+        this.training = false;
+        this.flip = false;
+        this.augment = null;
+        this.batchSize = other.batchSize;
+        this.size = other.size;
+        this.normalization = other.normalization;
+        this.seed = other.seed;
+        this.tta = tta;
+        this.ttaPass = pass;
+    }
+
+    /**
+     * Returns this loader's items in evaluation order (base order, every item), each image under pass
+     * {@code pass} of the test-time augmentation {@code tta} (see {@link Tta#draw}).
+     *
+     * @param tta the test-time augmentation
+     * @param pass the pass, from 0
+     * @return the augmented evaluation loader
+     */
+    public DataLoader withTta(Tta tta, int pass) {
+        return new DataLoader(this, java.util.Objects.requireNonNull(tta), pass);
     }
 
     /**
@@ -296,6 +332,12 @@ public final class DataLoader {
             cache.read(item, scratch);
             int w = cache.width(item);
             int o = b * 3 * size * size;
+            if (tta != null) {
+                AugTransforms.Draw draw = tta.draw(scratch, w, cache.height(item), size, ttaPass);
+                AugTransforms.resample(scratch, w, cache.height(item), draw, AugTransforms.table(draw, normalization),
+                        size, out, o);
+                continue;
+            }
             if (augmenting(random)) {
                 AugTransforms.Draw draw = augment.draw(random, w, cache.height(item), size);
                 float[][] table = draw.lights() ? AugTransforms.table(draw, normalization) : lut;

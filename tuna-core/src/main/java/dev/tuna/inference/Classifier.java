@@ -10,7 +10,10 @@ import dev.tuna.model.LoadMode;
 import dev.tuna.model.Network;
 import dev.tuna.model.weights.WeightFile;
 import dev.tuna.model.weights.WeightFiles;
+import dev.tuna.transform.AugTransforms;
+import dev.tuna.transform.Normalization;
 import dev.tuna.transform.RgbImage;
+import dev.tuna.transform.Tta;
 import java.awt.image.BufferedImage;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -44,6 +47,8 @@ public final class Classifier implements AutoCloseable {
     private final ClassifierOptions options;
     private final ImageDecoder decoder;
     private final InputPipeline pipeline;
+    private final Normalization normalization;
+    private final Tta tta;
     private final NDManager manager;
     private final Network network;
     private final List<String> classes;
@@ -58,6 +63,8 @@ public final class Classifier implements AutoCloseable {
         this.classes = meta.classes();
         this.decoder = ImageDecoder.withMaxPixels(options.maxPixels());
         this.pipeline = new InputPipeline(meta.inputSize(), meta.resizeMethod(), meta.padMode(), meta.normalization());
+        this.normalization = meta.normalization();
+        this.tta = Tta.fastai(AugTransforms.fromTraining(meta.training()));
     }
 
     /**
@@ -150,8 +157,31 @@ public final class Classifier implements AutoCloseable {
      *     declares more pixels than the limit
      */
     public Prediction predict(Path image) {
+        return predict(image, false);
+    }
+
+    /**
+     * Classifies an image file, optionally with test-time augmentation ({@link #tta()}).
+     *
+     * @param image the file
+     * @param tta whether to blend in {@link Tta#passes()} augmented views, as fast.ai's {@code tta}
+     * @return the prediction
+     * @throws InvalidImageException when the file cannot be used (as {@link #predict(Path)})
+     */
+    public Prediction predict(Path image, boolean tta) {
         Objects.requireNonNull(image, "image");
-        return predictOne(decode(image));
+        return predictSquares(List.of(pipeline.square(decode(image))), tta).get(0);
+    }
+
+    /**
+     * Returns the test-time augmentation of this model: fast.ai's 4 passes under the transforms it was
+     * trained with (as recorded in the artifact; random flips when it had none), blended 0.75 / 0.25 with
+     * the plain prediction. The same image gets the same views as in {@code Learner.evaluate(folder, true)}.
+     *
+     * @return the policy
+     */
+    public Tta tta() {
+        return tta;
     }
 
     /**
@@ -202,18 +232,29 @@ public final class Classifier implements AutoCloseable {
      *     predictions are returned then
      */
     public List<Prediction> predictBatch(List<Path> images) {
+        return predictBatch(images, false);
+    }
+
+    /**
+     * Like {@link #predictBatch(List)}, optionally with test-time augmentation ({@link #tta()}).
+     *
+     * @param images the files
+     * @param tta whether to blend in augmented views
+     * @return one prediction per file, in the same order
+     * @throws InvalidImageException for the first file (in list order) that cannot be used
+     */
+    public List<Prediction> predictBatch(List<Path> images, boolean tta) {
         List<Path> paths = List.copyOf(images);
         List<Prediction> out = new ArrayList<>(paths.size());
-        int floats = pipeline.floatsPerImage();
         for (int from = 0; from < paths.size(); from += options.batchSize()) {
             int to = Math.min(paths.size(), from + options.batchSize());
             int n = to - from;
-            float[] input = new float[n * floats];
+            RgbImage[] squares = new RgbImage[n];
             RuntimeException[] failures = new RuntimeException[n];
             int first = from;
             IntStream.range(0, n).parallel().forEach(i -> {
                 try {
-                    pipeline.normalize(pipeline.square(decode(paths.get(first + i))), input, i * floats);
+                    squares[i] = pipeline.square(decode(paths.get(first + i)));
                 } catch (RuntimeException e) {
                     failures[i] = e;
                 }
@@ -223,7 +264,43 @@ public final class Classifier implements AutoCloseable {
                     throw failure;
                 }
             }
-            out.addAll(forward(input, n));
+            out.addAll(predictSquares(List.of(squares), tta));
+        }
+        return out;
+    }
+
+    /** Predicts network-sized images, plain or blended with the test-time augmentation's views. */
+    private List<Prediction> predictSquares(List<RgbImage> squares, boolean augment) {
+        int n = squares.size();
+        int floats = pipeline.floatsPerImage();
+        int size = pipeline.size();
+        float[] input = new float[n * floats];
+        for (int i = 0; i < n; i++) {
+            pipeline.normalize(squares.get(i), input, i * floats);
+        }
+        float[][] plain = forward(input, n);
+        if (augment) {
+            float[][][] views = new float[tta.passes()][][];
+            for (int pass = 0; pass < views.length; pass++) {
+                for (int i = 0; i < n; i++) {
+                    byte[] pixels = squares.get(i).pixels();
+                    AugTransforms.Draw draw = tta.draw(pixels, size, size, size, pass);
+                    AugTransforms.resample(pixels, size, size, draw, AugTransforms.table(draw, normalization), size,
+                            input, i * floats);
+                }
+                views[pass] = forward(input, n);
+            }
+            for (int i = 0; i < n; i++) {
+                float[][] mine = new float[views.length][];
+                for (int pass = 0; pass < views.length; pass++) {
+                    mine[pass] = views[pass][i];
+                }
+                plain[i] = tta.blend(plain[i], mine);
+            }
+        }
+        List<Prediction> out = new ArrayList<>(n);
+        for (float[] p : plain) {
+            out.add(Prediction.of(classes, p));
         }
         return out;
     }
@@ -247,13 +324,11 @@ public final class Classifier implements AutoCloseable {
     }
 
     private Prediction predictOne(RgbImage image) {
-        float[] input = new float[pipeline.floatsPerImage()];
-        pipeline.normalize(pipeline.square(image), input, 0);
-        return forward(input, 1).get(0);
+        return predictSquares(List.of(pipeline.square(image)), false).get(0);
     }
 
-    /** Runs the network on {@code n} normalised images and turns logits into predictions. */
-    private List<Prediction> forward(float[] input, int n) {
+    /** Runs the network on {@code n} normalised images: their class probabilities. */
+    private float[][] forward(float[] input, int n) {
         if (closed) {
             throw TunaException.usage("This classifier is closed; load the model again.");
         }
@@ -265,9 +340,9 @@ public final class Classifier implements AutoCloseable {
             logits = network.forward(x, false).toFloatArray();
         }
         int k = classes.size();
-        List<Prediction> out = new ArrayList<>(n);
+        float[][] out = new float[n][];
         for (int i = 0; i < n; i++) {
-            out.add(Prediction.of(classes, softmax(logits, i * k, k)));
+            out[i] = softmax(logits, i * k, k);
         }
         return out;
     }

@@ -35,6 +35,19 @@ public final class Evaluation {
      * @return predictions and skipped files
      */
     public static Result run(Classifier classifier, Path folder, ProgressListener progress) {
+        return run(classifier, folder, progress, false);
+    }
+
+    /**
+     * Predicts every image of a labelled folder, optionally with the model's test-time augmentation.
+     *
+     * @param classifier the model
+     * @param folder the folder; its class folders must be among the model's classes
+     * @param progress receives "evaluate" progress
+     * @param tta whether to blend in augmented views ({@link Classifier#tta()})
+     * @return predictions and skipped files
+     */
+    public static Result run(Classifier classifier, Path folder, ProgressListener progress, boolean tta) {
         ImageList list = ImageFolder.from(folder).scan();
         List<String> classes = classifier.classes();
         Map<String, Integer> index = new HashMap<>();
@@ -60,12 +73,12 @@ public final class Evaluation {
             List<ImageItem> part = items.subList(from, Math.min(items.size(), from + chunk));
             List<Prediction> results;
             try {
-                results = classifier.predictBatch(part.stream().map(ImageItem::path).toList());
+                results = classifier.predictBatch(part.stream().map(ImageItem::path).toList(), tta);
             } catch (InvalidImageException e) {
                 results = new ArrayList<>();
                 for (ImageItem item : part) { // one bad file: predict the chunk one by one
                     try {
-                        results.add(classifier.predict(item.path()));
+                        results.add(classifier.predict(item.path(), tta));
                     } catch (InvalidImageException bad) {
                         results.add(null);
                         skipped.add(new SkippedFile(item.path(), bad.reason()));

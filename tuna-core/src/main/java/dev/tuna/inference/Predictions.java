@@ -20,6 +20,34 @@ import java.util.Locale;
 public record Predictions(List<String> classes, List<Path> items, float[][] probabilities, int[] targets,
         int[] predicted, float[] losses) {
 
+    /**
+     * Builds predictions from probabilities: each item's predicted class is its most probable one, its
+     * loss {@code −log p(target)} (at least 1e-12 inside the logarithm).
+     *
+     * @param classes the class names
+     * @param items the items' paths
+     * @param probabilities one row per item
+     * @param targets the true classes
+     * @return the predictions
+     */
+    public static Predictions of(List<String> classes, List<Path> items, float[][] probabilities, int[] targets) {
+        int n = probabilities.length;
+        int[] predicted = new int[n];
+        float[] losses = new float[n];
+        for (int i = 0; i < n; i++) {
+            float[] row = probabilities[i];
+            int best = 0;
+            for (int c = 1; c < row.length; c++) {
+                if (row[c] > row[best]) {
+                    best = c;
+                }
+            }
+            predicted[i] = best;
+            losses[i] = (float) -Math.log(Math.max(row[targets[i]], 1e-12f));
+        }
+        return new Predictions(classes, items, probabilities, targets, predicted, losses);
+    }
+
     /** A pair of classes the model mixes up. */
     public record Confusion(String actual, String predicted, int count) {}
 

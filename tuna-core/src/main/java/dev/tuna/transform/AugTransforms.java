@@ -1,5 +1,7 @@
 package dev.tuna.transform;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import dev.tuna.TunaException;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -61,6 +63,48 @@ public record AugTransforms(double flipProbability, double maxRotate, double min
     public AugTransforms withMinScale(double scale) {
         return new AugTransforms(flipProbability, maxRotate, minZoom, maxZoom, maxWarp, affineProbability,
                 maxLighting, lightingProbability, scale);
+    }
+
+    /**
+     * These settings as JSON, for the model artifact's training record.
+     *
+     * @return an object with one number per setting
+     */
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("flipProbability", flipProbability);
+        o.addProperty("maxRotate", maxRotate);
+        o.addProperty("minZoom", minZoom);
+        o.addProperty("maxZoom", maxZoom);
+        o.addProperty("maxWarp", maxWarp);
+        o.addProperty("affineProbability", affineProbability);
+        o.addProperty("maxLighting", maxLighting);
+        o.addProperty("lightingProbability", lightingProbability);
+        o.addProperty("minScale", minScale);
+        return o;
+    }
+
+    /**
+     * Reads the settings a training record holds under {@code "augmentations"}.
+     *
+     * @param training an artifact's training record (any JSON, or null)
+     * @return the settings, or null when the record has none (or not in this form)
+     */
+    public static AugTransforms fromTraining(JsonElement training) {
+        if (training == null || !training.isJsonObject()
+                || !training.getAsJsonObject().has("augmentations")
+                || !training.getAsJsonObject().get("augmentations").isJsonObject()) {
+            return null;
+        }
+        JsonObject o = training.getAsJsonObject().getAsJsonObject("augmentations");
+        try {
+            return new AugTransforms(o.get("flipProbability").getAsDouble(), o.get("maxRotate").getAsDouble(),
+                    o.get("minZoom").getAsDouble(), o.get("maxZoom").getAsDouble(), o.get("maxWarp").getAsDouble(),
+                    o.get("affineProbability").getAsDouble(), o.get("maxLighting").getAsDouble(),
+                    o.get("lightingProbability").getAsDouble(), o.get("minScale").getAsDouble());
+        } catch (RuntimeException e) {
+            return null; // a record from another version: test-time augmentation falls back to flips
+        }
     }
 
     /**
