@@ -2,6 +2,7 @@ package dev.tuna.cli;
 
 import dev.tuna.TunaException;
 import dev.tuna.data.DataLoaders;
+import dev.tuna.learn.BatchMix;
 import dev.tuna.learn.Checkpoint;
 import dev.tuna.learn.FineTune;
 import dev.tuna.learn.Learner;
@@ -84,6 +85,16 @@ final class TrainCommand implements Callable<Integer> {
                     + " plain cross-entropy as the reference recipe; fast.ai's LabelSmoothingCrossEntropy uses 0.1).")
     double labelSmoothing;
 
+    @Option(names = "--mixup", arity = "0..1", fallbackValue = "0.4", paramLabel = "<alpha>",
+            description = "MixUp: train on blends of image pairs and of their labels, weights from Beta(alpha, alpha)"
+                    + " (alone: fast.ai's alpha 0.4).")
+    Double mixup;
+
+    @Option(names = "--cutmix", arity = "0..1", fallbackValue = "1.0", paramLabel = "<alpha>",
+            description = "CutMix: paste a box of another image, labels weighted by its area, Beta(alpha, alpha)"
+                    + " (alone: fast.ai's alpha 1.0).")
+    Double cutmix;
+
     @Mixin
     DataOptions data;
 
@@ -111,6 +122,10 @@ final class TrainCommand implements Callable<Integer> {
         if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
             throw TunaException.usage("--label-smoothing must be in [0, 1) (0.1 is usual); found " + labelSmoothing + ".");
         }
+        if (mixup != null && cutmix != null) {
+            throw TunaException.usage("Choose one of --mixup and --cutmix, not both.");
+        }
+        BatchMix mix = mixup != null ? BatchMix.mixup(mixup) : cutmix != null ? BatchMix.cutmix(cutmix) : null;
         double baseLr = parseLr();
         Path checkpoints = checkpoint != null ? checkpoint : Checkpoint.defaultFolder(artifact);
         Checkpoint previous = checkCheckpoint(checkpoints);
@@ -130,6 +145,9 @@ final class TrainCommand implements Callable<Integer> {
                     .freezeMode(model.freezeMode).labelSmoothing(labelSmoothing)
                     .console(System.out, System.console() != null)
                     .build()) {
+                if (mix != null) {
+                    learner.addCallback(mix);
+                }
                 LrFind found = null;
                 if (previous != null) {
                     console.printf(Locale.ROOT, "Resuming from %s: %s%n", checkpoints, previous.describe());
@@ -163,6 +181,8 @@ final class TrainCommand implements Callable<Integer> {
                         .setting("validation", data.validPct + " (seed " + data.seed + ")")
                         .setting("batch size", data.batchSize).setting("augmentation", data.augment())
                         .setting("label smoothing", labelSmoothing)
+                        .setting("batch mixing", mix == null ? "none" : mix.kind().name().toLowerCase(Locale.ROOT)
+                                + " (alpha " + mix.alpha() + ")")
                         .setting("threads", dev.tuna.internal.engine.Threads.intraOp())
                         .setting("training time", String.format(Locale.ROOT, "%.1f s%s", seconds,
                                 previous != null ? " (resumed after " + previous.describe() + ")" : ""))

@@ -141,6 +141,30 @@ class TrainEvaluatePredictTest {
     }
 
     @Test
+    void trainsWithMixupOrCutmixAndRecordsIt() throws IOException {
+        Path mixed = dir.resolve("mixup.tuna");
+        Run run = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--epochs", "1", "--size", "32",
+                "--bs", "4", "--mixup", "--out", mixed.toString());
+        assertThat(run.code()).as(run.err() + run.out()).isZero();
+        JsonObject training = JsonParser.parseString(Files.readString(mixed.resolve("model.json")))
+                .getAsJsonObject().getAsJsonObject("training");
+        assertThat(training.get("mixup").getAsDouble()).isEqualTo(0.4);
+        Path cut = dir.resolve("cutmix.tuna");
+        Run cutmix = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--epochs", "1", "--size",
+                "32", "--bs", "4", "--cutmix", "0.5", "--out", cut.toString());
+        assertThat(cutmix.code()).as(cutmix.err() + cutmix.out()).isZero();
+        assertThat(JsonParser.parseString(Files.readString(cut.resolve("model.json"))).getAsJsonObject()
+                .getAsJsonObject("training").get("cutmix").getAsDouble()).isEqualTo(0.5);
+        Run both = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--mixup", "--cutmix");
+        assertThat(both.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(both.err()).contains("Choose one of --mixup and --cutmix");
+        Run bad = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--mixup", "-1",
+                "--out", dir.resolve("bad.tuna").toString());
+        assertThat(bad.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(bad.err()).contains("The mixup alpha must be in (0, 100]; found -1.0");
+    }
+
+    @Test
     void badInputsGetExitCodesAndMessages() throws IOException {
         Run missing = tuna("train", dir.resolve("nope").toString(), "--weights", "none");
         assertThat(missing.code()).isEqualTo(TunaCommand.BAD_INPUT);

@@ -40,4 +40,27 @@ public interface Callback {
      * @param learner the learner
      */
     default void onFitEnd(Learner learner) { }
+
+    /**
+     * Called before each training step's forward pass (not for cached frozen-body features); may return
+     * changed images and targets, e.g. MixUp's.
+     *
+     * @param learner the learner
+     * @param epoch epochs trained before this one, over the learner's life (as checkpoints count them)
+     * @param batch the batch within the epoch
+     * @param input the images and target distributions
+     * @return what the step uses: {@code input} itself unless the callback changes inputs
+     */
+    default StepInput beforeStep(Learner learner, int epoch, int batch, StepInput input) {
+        return input;
+    }
+
+    /**
+     * Whether {@link #beforeStep} changes the images (then frozen-body features cannot be cached).
+     *
+     * @return false unless overridden
+     */
+    default boolean changesInputs() {
+        return false;
+    }
 }

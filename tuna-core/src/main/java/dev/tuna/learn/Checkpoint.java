@@ -334,6 +334,11 @@ public final class Checkpoint {
         if (spec.augment() != null) {
             run.put("augment", spec.augment().toString());
         }
+        for (Callback callback : learner.callbacks()) {
+            if (callback instanceof BatchMix mix) {
+                run.put(mix.kind().name().toLowerCase(java.util.Locale.ROOT), Double.toString(mix.alpha()));
+            }
+        }
         run.put("dataSeed", Long.toString(spec.seed()));
         run.put("seed", Long.toString(learner.seed()));
         run.put("optimizer", learner.optimizer().settings().toString());

@@ -64,6 +64,9 @@ public final class Learner implements AutoCloseable {
     private final List<EpochRecord> history = new ArrayList<>();
     private final List<BatchRecord> steps = new ArrayList<>();
     private final double labelSmoothing;
+    private final Loss loss;
+    private int stepEpoch; // where the current training step is, for callbacks' draws
+    private int stepBatch;
     private final long seed;
     private final HeadSpec head;
     private final FreezeMode freezeMode;
@@ -77,6 +80,7 @@ public final class Learner implements AutoCloseable {
         this.data = builder.data;
         this.weights = builder.weights;
         this.labelSmoothing = builder.labelSmoothing;
+        this.loss = Loss.labelSmoothing(builder.labelSmoothing);
         this.seed = builder.seed;
         this.head = builder.head;
         this.freezeMode = builder.freezeMode;
@@ -357,7 +361,8 @@ public final class Learner implements AutoCloseable {
         smoothing = smooth;
         from.restoreOptimizer(optimizer, slots);
         callbacks.forEach(c -> c.onFitStart(this, phase, epochs, perEpoch));
-        boolean cacheFeatures = bodyFixed() && !train.augments();
+        boolean cacheFeatures = bodyFixed() && !train.augments()
+                && callbacks.stream().noneMatch(Callback::changesInputs);
         FrozenFeatures features = null;
         try {
             for (int epoch = from.epoch(); epoch < epochs && !stopRequested; epoch++) {
@@ -377,6 +382,8 @@ public final class Learner implements AutoCloseable {
                         double beta1 = momentum.at(pos);
                         double loss;
                         try (Batch batch = batches.next()) {
+                            stepEpoch = epochsSeen;
+                            stepBatch = b;
                             loss = trainStep(batch, features, rates, beta1);
                             images += batch.size();
                         }
@@ -422,7 +429,8 @@ public final class Learner implements AutoCloseable {
     /** Forward, loss, backward and optimizer step for one batch; returns the loss. */
     private double trainStep(Batch batch, FrozenFeatures features, double[] rates, double beta1) {
         double value = features != null
-                ? trainStepUnchecked(() -> network.head(features.train(batch), true), batch.labels(), rates, beta1)
+                ? trainStepUnchecked(() -> network.head(features.train(batch), true),
+                        batch.labels().oneHot(network.classes()), rates, beta1)
                 : trainStepUnchecked(batch, rates, beta1);
         if (!Double.isFinite(value)) {
             throw new TunaException(TunaException.Kind.RUNTIME, "The training loss became " + value
@@ -432,16 +440,21 @@ public final class Learner implements AutoCloseable {
     }
 
     private double trainStepUnchecked(Batch batch, double[] rates, double beta1) {
-        return trainStepUnchecked(() -> bodyFixed() ? network.forwardFrozenBody(batch.images(), true)
-                : network.forward(batch.images(), true), batch.labels(), rates, beta1);
+        StepInput input = new StepInput(batch.images(), batch.labels().oneHot(network.classes()), null);
+        for (Callback callback : callbacks) {
+            input = callback.beforeStep(this, stepEpoch, stepBatch, input);
+        }
+        NDArray images = input.images();
+        return trainStepUnchecked(() -> bodyFixed() ? network.forwardFrozenBody(images, true)
+                : network.forward(images, true), input.targets(), rates, beta1);
     }
 
-    private double trainStepUnchecked(java.util.function.Supplier<NDArray> forward, NDArray labels, double[] rates,
+    private double trainStepUnchecked(java.util.function.Supplier<NDArray> forward, NDArray targets, double[] rates,
             double beta1) {
         NDArray loss;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray logits = forward.get();
-            loss = lossOf(logits, labels);
+            loss = this.loss.of(logits, targets);
             collector.backward(loss);
         }
         double value = loss.getFloat();
@@ -455,17 +468,6 @@ public final class Learner implements AutoCloseable {
             }
         }
         return value;
-    }
-
-    /** Mean cross-entropy, with optional label smoothing. */
-    private NDArray lossOf(NDArray logits, NDArray labels) {
-        NDArray logProbabilities = logits.logSoftmax(1);
-        NDArray nll = logProbabilities.mul(labels.oneHot(network.classes())).sum(new int[] {1}).neg();
-        if (labelSmoothing > 0) {
-            NDArray uniform = logProbabilities.mean(new int[] {1}).neg();
-            nll = nll.mul(1 - labelSmoothing).add(uniform.mul(labelSmoothing));
-        }
-        return nll.mean();
     }
 
     /**
@@ -690,6 +692,11 @@ public final class Learner implements AutoCloseable {
         training.addProperty("batchSize", data.spec().batchSize());
         training.addProperty("dataSeed", data.spec().seed());
         training.addProperty("flip", data.spec().flip());
+        for (Callback callback : callbacks) {
+            if (callback instanceof BatchMix mix) {
+                training.addProperty(mix.kind().name().toLowerCase(java.util.Locale.ROOT), mix.alpha());
+            }
+        }
         if (data.spec().augment() != null) {
             training.add("augmentations", data.spec().augment().toJson());
         }
@@ -833,6 +840,11 @@ public final class Learner implements AutoCloseable {
     public Learner addCallback(Callback callback) {
         callbacks.add(Objects.requireNonNull(callback));
         return this;
+    }
+
+    /** The callbacks, in order (for checkpoints' record of the run). */
+    List<Callback> callbacks() {
+        return java.util.Collections.unmodifiableList(callbacks);
     }
 
     /**
