@@ -150,6 +150,58 @@ class CheckpointTest {
         }
     }
 
+    /** fast.ai's augmentations and MixUp draw from the seed, the epoch and the batch: a resume repeats them. */
+    @Test
+    void aResumedRunWithAugmentationAndMixupEndsLikeTheUninterruptedOne() {
+        java.util.function.Supplier<DataLoaders> augmented = () -> ImageFolder.from(data)
+                .resize(32, ResizeMethod.SQUISH).batchSize(4).augment(dev.tuna.transform.AugTransforms.FASTAI)
+                .dataloaders();
+        Outcome expected;
+        try (DataLoaders loaders = augmented.get(); Learner learner = learner(loaders)) {
+            learner.addCallback(BatchMix.mixup(0.4));
+            learner.fineTune(EPOCHS, SETTINGS, dir.resolve("augmented-full"), false);
+            expected = outcome(learner);
+        }
+        // not the plain run: augmentation and MixUp changed the training
+        assertThat(expected.steps().get(0).loss()).isNotEqualTo(uninterrupted.steps().get(0).loss());
+        Path checkpoint = dir.resolve("augmented-crash");
+        try (DataLoaders loaders = augmented.get(); Learner learner = learner(loaders)) {
+            learner.addCallback(BatchMix.mixup(0.4));
+            learner.addCallback(new Callback() {
+                @Override
+                public void onBatchEnd(Learner l, int batch, int batches, BatchRecord record, double rate) {
+                    if (l.history().size() == 3) {
+                        throw new Crash();
+                    }
+                }
+            });
+            assertThatThrownBy(() -> learner.fineTune(EPOCHS, SETTINGS, checkpoint, false)).isInstanceOf(Crash.class);
+        }
+        try (DataLoaders loaders = augmented.get(); Learner learner = learner(loaders)) {
+            learner.addCallback(BatchMix.mixup(0.4));
+            learner.fineTune(EPOCHS, SETTINGS, checkpoint, true);
+            assertSameRun(outcome(learner), expected);
+        }
+        // and a resume without MixUp is refused: it would be another run
+        try (DataLoaders loaders = augmented.get(); Learner learner = learner(loaders)) {
+            Path again = dir.resolve("augmented-crash-2");
+            try (DataLoaders l2 = augmented.get(); Learner first = learner(l2)) {
+                first.addCallback(BatchMix.mixup(0.4));
+                first.addCallback(new Callback() {
+                    @Override
+                    public void onBatchEnd(Learner l, int batch, int batches, BatchRecord record, double rate) {
+                        if (l.history().size() == 1) {
+                            throw new Crash();
+                        }
+                    }
+                });
+                assertThatThrownBy(() -> first.fineTune(EPOCHS, SETTINGS, again, false)).isInstanceOf(Crash.class);
+            }
+            assertThatThrownBy(() -> learner.fineTune(EPOCHS, SETTINGS, again, true))
+                    .isInstanceOf(dev.tuna.TunaException.class).hasMessageContaining("mixup");
+        }
+    }
+
     @Test
     void aFinishedRunIsMarkedCompleteAndResumingItTrainsNothing() throws IOException {
         Checkpoint saved = Checkpoint.read(finished);
