@@ -2,6 +2,7 @@ package dev.tuna.cli;
 
 import dev.tuna.TunaException;
 import dev.tuna.data.DataLoaders;
+import dev.tuna.data.ImageFolder;
 import dev.tuna.learn.BatchMix;
 import dev.tuna.learn.Checkpoint;
 import dev.tuna.learn.FineTune;
@@ -95,6 +96,11 @@ final class TrainCommand implements Callable<Integer> {
                     + " (alone: fast.ai's alpha 1.0).")
     Double cutmix;
 
+    @Option(names = "--progressive", paramLabel = "<size>:<epochs>",
+            description = "Progressive resizing (fast.ai's train small, then big): first fine-tune for <epochs> at"
+                    + " <size> px, then fine-tune for --epochs at --size, e.g. 128:2.")
+    String progressive;
+
     @Mixin
     DataOptions data;
 
@@ -108,6 +114,34 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         return run(spec.commandLine().getOut(), folder, test,
                 out != null ? out : Path.of(defaultName(folder) + "-" + model.architecture().id() + ".tuna"));
+    }
+
+    /** {size, epochs} of --progressive, checked; null without it. */
+    private int[] parseProgressive() {
+        if (progressive == null) {
+            return null;
+        }
+        String[] parts = progressive.split(":");
+        int size;
+        int count;
+        try {
+            if (parts.length != 2) {
+                throw new NumberFormatException();
+            }
+            size = Integer.parseInt(parts[0].trim());
+            count = Integer.parseInt(parts[1].trim());
+        } catch (NumberFormatException e) {
+            throw TunaException.usage("--progressive takes <size>:<epochs>, e.g. 128:2; found '" + progressive + "'.");
+        }
+        if (size < 8 || size >= data.size || count < 1) {
+            throw TunaException.usage("--progressive needs a size from 8 up to below --size (" + data.size
+                    + ") and at least 1 epoch; found " + size + ":" + count + ".");
+        }
+        if (resume) {
+            throw TunaException.usage("--resume does not cover --progressive runs yet: only the last stage is"
+                    + " checkpointed. Run the command again without --resume.");
+        }
+        return new int[] {size, count};
     }
 
     /** The whole job: data, learner, fine-tuning, optional test, export. Also used by {@code demo}. */
@@ -126,6 +160,7 @@ final class TrainCommand implements Callable<Integer> {
             throw TunaException.usage("Choose one of --mixup and --cutmix, not both.");
         }
         BatchMix mix = mixup != null ? BatchMix.mixup(mixup) : cutmix != null ? BatchMix.cutmix(cutmix) : null;
+        int[] small = parseProgressive();
         double baseLr = parseLr();
         Path checkpoints = checkpoint != null ? checkpoint : Checkpoint.defaultFolder(artifact);
         Checkpoint previous = checkCheckpoint(checkpoints);
@@ -137,7 +172,11 @@ final class TrainCommand implements Callable<Integer> {
         WeightsChoice choice = model.choice();
         console.printf(Locale.ROOT, "Training %s (weights: %s) on %s%n", arch.id(), choice.describe(), folder);
         console.flush();
-        try (DataLoaders loaders = data.folder(folder, choice.normalization(arch)).dataloaders()) {
+        ImageFolder spec = data.folder(folder, choice.normalization(arch));
+        if (small != null) {
+            spec = spec.resize(small[0], data.resize);
+        }
+        try (DataLoaders loaders = spec.dataloaders()) {
             console.print(loaders.summary().format(5));
             console.flush();
             try (Learner learner = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
@@ -160,6 +199,13 @@ final class TrainCommand implements Callable<Integer> {
                     console.flush();
                 }
                 long start = System.nanoTime();
+                if (small != null) {
+                    console.printf(Locale.ROOT, "Progressive resizing: %d epoch%s at %d px, then %d at %d px%n",
+                            small[1], small[1] == 1 ? "" : "s", small[0], epochs, data.size);
+                    console.flush();
+                    learner.fineTune(small[1], FineTune.DEFAULT.withBaseLr(baseLr));
+                    learner.resize(data.size);
+                }
                 learner.fineTune(epochs, FineTune.DEFAULT.withBaseLr(baseLr), checkpoints, resume);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 console.printf(Locale.ROOT, "Trained in %.1f s%n", seconds);
@@ -177,7 +223,8 @@ final class TrainCommand implements Callable<Integer> {
                         .setting("weights", choice.describe()).setting("epochs", "1 frozen + " + epochs + " unfrozen")
                         .setting("base learning rate", String.format(Locale.ROOT, "%.2e%s", baseLr,
                                 found != null ? " (learning-rate finder)" : ""))
-                        .setting("size", data.size + " px, " + data.resize.name().toLowerCase(Locale.ROOT))
+                        .setting("size", data.size + " px, " + data.resize.name().toLowerCase(Locale.ROOT)
+                                + (small != null ? " (first " + small[1] + " epochs at " + small[0] + " px)" : ""))
                         .setting("validation", data.validPct + " (seed " + data.seed + ")")
                         .setting("batch size", data.batchSize).setting("augmentation", data.augment())
                         .setting("label smoothing", labelSmoothing)
@@ -187,7 +234,7 @@ final class TrainCommand implements Callable<Integer> {
                         .setting("training time", String.format(Locale.ROOT, "%.1f s%s", seconds,
                                 previous != null ? " (resumed after " + previous.describe() + ")" : ""))
                         .setting("model", artifact.toAbsolutePath())
-                        .dataset(loaders.summary(), SampleGrid.draw(loaders.train(), 3, 4, data.seed))
+                        .dataset(learner.data().summary(), SampleGrid.draw(learner.data().train(), 3, 4, data.seed))
                         .training(learner.history(), learner.steps()).lrFind(found);
                 if (predictions != null) {
                     page.test("Test", predictions);

@@ -165,6 +165,31 @@ class TrainEvaluatePredictTest {
     }
 
     @Test
+    void progressiveResizingTrainsSmallThenBig() throws IOException {
+        Path model = dir.resolve("progressive.tuna");
+        Run run = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--epochs", "1", "--size", "32",
+                "--bs", "4", "--progressive", "24:1", "--test", dir.resolve("test").toString(), "--out",
+                model.toString());
+        assertThat(run.code()).as(run.err() + run.out()).isZero();
+        assertThat(run.out()).contains("Progressive resizing: 1 epoch at 24 px, then 1 at 32 px");
+        JsonObject json = JsonParser.parseString(Files.readString(model.resolve("model.json"))).getAsJsonObject();
+        assertThat(json.toString()).contains("\"inputSize\":32");
+        // two fine-tunings: frozen and unfrozen at 24 px, then again at 32 px
+        assertThat(json.getAsJsonObject("training").getAsJsonArray("history")).hasSize(4);
+        Run evaluate = tuna("evaluate", model.toString(), dir.resolve("test").toString());
+        assertThat(evaluate.code()).isZero();
+        String trained = run.out().lines().filter(l -> l.startsWith("Test accuracy: ")).findFirst().orElseThrow();
+        assertThat(evaluate.out()).contains(trained);
+        Run bad = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--size", "32", "--progressive",
+                "48:1");
+        assertThat(bad.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(bad.err()).contains("--progressive needs a size from 8 up to below --size (32)");
+        Run form = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--progressive", "small");
+        assertThat(form.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(form.err()).contains("--progressive takes <size>:<epochs>");
+    }
+
+    @Test
     void badInputsGetExitCodesAndMessages() throws IOException {
         Run missing = tuna("train", dir.resolve("nope").toString(), "--weights", "none");
         assertThat(missing.code()).isEqualTo(TunaCommand.BAD_INPUT);

@@ -54,7 +54,8 @@ public final class Learner implements AutoCloseable {
     /** Parameter groups: early body, late body, head. */
     public static final int GROUPS = 3;
 
-    private final DataLoaders data;
+    private DataLoaders data;
+    private DataLoaders resized; // loaders this learner made itself (resize), closed with it
     private final Network network;
     private final PretrainedWeights weights;
     private final NDManager manager;
@@ -520,6 +521,8 @@ public final class Learner implements AutoCloseable {
                         double lr = start * Math.pow(end / start, (double) lrs.size() / iterations);
                         double loss;
                         try (Batch batch = batches.next()) {
+                            stepEpoch = -epoch; // the finder's own draws, apart from training's
+                            stepBatch = lrs.size();
                             loss = trainStepUnchecked(batch, LearningRates.uniform(lr, GROUPS), 0.9);
                         }
                         smooth.add(loss);
@@ -856,12 +859,35 @@ public final class Learner implements AutoCloseable {
         callbacks.remove(callback);
     }
 
-    /** Frees the network and the optimizer state (not the data, which the caller owns). */
+    /**
+     * Continues on the same images at another size: fast.ai's progressive resizing ("train small, then
+     * big"). The same split, classes, augmentation and seed; the images are decoded again at the new
+     * size. Networks pool globally, so the weights carry over; the next {@link #fineTune} or
+     * {@link #fitOneCycle} trains at the new size.
+     *
+     * @param size the new image side in pixels
+     */
+    public void resize(int size) {
+        if (size == data.spec().size()) {
+            return;
+        }
+        DataLoaders next = data.spec().resize(size, data.spec().resizeMethod()).dataloaders();
+        if (resized != null) {
+            resized.close();
+        }
+        resized = next;
+        data = next;
+    }
+
+    /** Frees the network and the optimizer state (not the data the caller passed in, which it owns). */
     @Override
     public void close() {
         optimizer.close();
         network.close();
         manager.close();
+        if (resized != null) {
+            resized.close();
+        }
     }
 
     /** Exponentially weighted mean with bias correction (fast.ai's {@code AvgSmoothLoss}). */
