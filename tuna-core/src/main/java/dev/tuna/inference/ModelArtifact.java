@@ -3,7 +3,9 @@ package dev.tuna.inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import dev.tuna.TunaException;
+import dev.tuna.internal.io.AtomicFiles;
 import dev.tuna.model.Network;
+import dev.tuna.model.weights.SafetensorsWriter;
 import dev.tuna.model.weights.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -106,14 +108,14 @@ public record ModelArtifact(Path directory, int formatVersion, ArtifactMetadata 
         Path staging = null;
         try {
             Files.createDirectories(target.getParent());
-            staging = FileOps.temporarySibling(target, "tmp");
+            staging = AtomicFiles.temporarySibling(target, "tmp");
             Files.createDirectory(staging);
             Path weights = staging.resolve(WEIGHTS_FILE);
             SafetensorsWriter.write(weights, tensors, Map.of("format", "pt", "producer", "tuna"));
             long size = Files.size(weights);
-            String sha = FileOps.sha256(weights);
+            String sha = dev.tuna.internal.io.Digests.sha256Hex(weights);
             String json = ArtifactJson.encode(metadata, WEIGHTS_FILE, size, sha);
-            FileOps.writeNew(staging.resolve(MODEL_JSON), json.getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.writeNew(staging.resolve(MODEL_JSON), json.getBytes(StandardCharsets.UTF_8));
             install(directory, staging, target, overwrite);
             staging = null;
             return new ModelArtifact(target, FORMAT_VERSION, metadata, target.resolve(WEIGHTS_FILE), size, sha);
@@ -121,7 +123,7 @@ public record ModelArtifact(Path directory, int formatVersion, ArtifactMetadata 
             throw new TunaException(TunaException.Kind.RUNTIME, "Cannot write the model to " + directory + " (" + e
                     + "); check that the folder is writable and the disk has free space.", e);
         } finally {
-            FileOps.deleteQuietly(staging);
+            AtomicFiles.deleteQuietly(staging);
         }
     }
 
@@ -186,7 +188,7 @@ public record ModelArtifact(Path directory, int formatVersion, ArtifactMetadata 
     private static void install(Path given, Path staging, Path target, boolean overwrite) throws IOException {
         if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             try {
-                FileOps.moveNew(staging, target);
+                AtomicFiles.moveNew(staging, target);
                 return;
             } catch (FileAlreadyExistsException e) {
                 if (!overwrite) {
@@ -201,19 +203,19 @@ public record ModelArtifact(Path directory, int formatVersion, ArtifactMetadata 
                     + MODEL_JSON + ", or an empty folder); Tuna does not replace it even with --force. Choose"
                     + " another path, or move it away yourself.");
         }
-        Path old = FileOps.temporarySibling(target, "old");
-        FileOps.moveNew(target, old);
+        Path old = AtomicFiles.temporarySibling(target, "old");
+        AtomicFiles.moveNew(target, old);
         try {
-            FileOps.moveNew(staging, target);
+            AtomicFiles.moveNew(staging, target);
         } catch (IOException | RuntimeException e) {
             try {
-                FileOps.moveNew(old, target);
+                AtomicFiles.moveNew(old, target);
             } catch (IOException restore) {
                 e.addSuppressed(restore);
             }
             throw e;
         }
-        FileOps.deleteQuietly(old);
+        AtomicFiles.deleteQuietly(old);
     }
 
     /**
@@ -270,7 +272,7 @@ public record ModelArtifact(Path directory, int formatVersion, ArtifactMetadata 
         String sha;
         try {
             size = Files.size(weights);
-            sha = size == parsed.weightsBytes() ? FileOps.sha256(weights) : null;
+            sha = size == parsed.weightsBytes() ? dev.tuna.internal.io.Digests.sha256Hex(weights) : null;
         } catch (IOException e) {
             throw ArtifactJson.bad("Cannot read the weights file " + weights + " (" + e + "); check that it is"
                     + " readable.", e);

@@ -11,7 +11,7 @@ import dev.tuna.TunaException;
 import dev.tuna.data.DataLoader;
 import dev.tuna.data.ImageItem;
 import dev.tuna.inference.LibraryVersions;
-import dev.tuna.inference.SafetensorsWriter;
+import dev.tuna.model.weights.SafetensorsWriter;
 import dev.tuna.internal.engine.Threads;
 import dev.tuna.internal.io.AtomicFiles;
 import dev.tuna.internal.io.Digests;

@@ -718,6 +718,12 @@ public final class Learner implements AutoCloseable {
             rows.add(row);
         }
         training.add("history", rows);
+        List<String> numerics = dev.tuna.internal.nn.Numerics.current().notes();
+        if (!numerics.isEmpty()) { // a kernel of the training machine was wrong, and what was done instead
+            com.google.gson.JsonArray notes = new com.google.gson.JsonArray();
+            numerics.forEach(notes::add);
+            training.add("numerics", notes);
+        }
         dev.tuna.inference.ArtifactMetadata metadata = dev.tuna.inference.ArtifactMetadata.of(
                 network.architecture(), data.classes(), data.spec().size(), data.spec().resizeMethod(),
                 data.spec().padMode(), data.spec().normalization(), weights != null && weights.tfSamePadding(), head,

@@ -1,8 +1,8 @@
-package dev.tuna.inference;
+package dev.tuna.model.weights;
 
 import com.google.gson.stream.JsonWriter;
 import dev.tuna.TunaException;
-import dev.tuna.model.weights.Tensor;
+import dev.tuna.internal.io.AtomicFiles;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
@@ -68,12 +68,12 @@ public final class SafetensorsWriter {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         checkNames(list, meta);
         byte[] header = header(list, meta);
-        FileOps.writeAtomically(file, channel -> {
+        AtomicFiles.writeAtomically(file, channel -> {
             ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-            FileOps.writeFully(channel, length);
-            FileOps.writeFully(channel, ByteBuffer.wrap(header));
+            AtomicFiles.writeFully(channel, length);
+            AtomicFiles.writeFully(channel, ByteBuffer.wrap(header));
             for (Tensor tensor : list) {
-                FileOps.writeFully(channel, tensor.data());
+                AtomicFiles.writeFully(channel, tensor.data());
             }
         });
     }

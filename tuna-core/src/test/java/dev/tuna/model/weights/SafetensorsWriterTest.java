@@ -1,13 +1,9 @@
-package dev.tuna.inference;
+package dev.tuna.model.weights;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tuna.TunaException;
-import dev.tuna.model.weights.DType;
-import dev.tuna.model.weights.SafetensorsReader;
-import dev.tuna.model.weights.Tensor;
-import dev.tuna.model.weights.WeightFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
