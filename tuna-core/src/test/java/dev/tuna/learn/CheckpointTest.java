@@ -86,17 +86,22 @@ class CheckpointTest {
         return new Outcome(learner.history(), learner.steps(), weights);
     }
 
+    /** A callback that "crashes" at the first batch after {@code epochs} complete epochs. */
+    static Callback crashAt(int epochs) {
+        return new Callback() {
+            @Override
+            public void onBatchEnd(Learner l, int batch, int batches, BatchRecord record, double rate) {
+                if (l.history().size() == epochs) {
+                    throw new Crash();
+                }
+            }
+        };
+    }
+
     /** Trains until the first batch after {@code epochs} complete epochs, then "crashes". */
     static void crashAfter(int epochs, Path checkpoint) {
         try (DataLoaders loaders = loaders(data); Learner learner = learner(loaders)) {
-            learner.addCallback(new Callback() {
-                @Override
-                public void onBatchEnd(Learner l, int batch, int batches, BatchRecord record, double rate) {
-                    if (l.history().size() == epochs) {
-                        throw new Crash();
-                    }
-                }
-            });
+            learner.addCallback(crashAt(epochs));
             assertThatThrownBy(() -> learner.fineTune(EPOCHS, SETTINGS, checkpoint, false)).isInstanceOf(Crash.class);
         }
     }
@@ -167,14 +172,7 @@ class CheckpointTest {
         Path checkpoint = dir.resolve("augmented-crash");
         try (DataLoaders loaders = augmented.get(); Learner learner = learner(loaders)) {
             learner.addCallback(BatchMix.mixup(0.4));
-            learner.addCallback(new Callback() {
-                @Override
-                public void onBatchEnd(Learner l, int batch, int batches, BatchRecord record, double rate) {
-                    if (l.history().size() == 3) {
-                        throw new Crash();
-                    }
-                }
-            });
+            learner.addCallback(crashAt(3));
             assertThatThrownBy(() -> learner.fineTune(EPOCHS, SETTINGS, checkpoint, false)).isInstanceOf(Crash.class);
         }
         try (DataLoaders loaders = augmented.get(); Learner learner = learner(loaders)) {
@@ -187,14 +185,7 @@ class CheckpointTest {
             Path again = dir.resolve("augmented-crash-2");
             try (DataLoaders l2 = augmented.get(); Learner first = learner(l2)) {
                 first.addCallback(BatchMix.mixup(0.4));
-                first.addCallback(new Callback() {
-                    @Override
-                    public void onBatchEnd(Learner l, int batch, int batches, BatchRecord record, double rate) {
-                        if (l.history().size() == 1) {
-                            throw new Crash();
-                        }
-                    }
-                });
+                first.addCallback(crashAt(1));
                 assertThatThrownBy(() -> first.fineTune(EPOCHS, SETTINGS, again, false)).isInstanceOf(Crash.class);
             }
             assertThatThrownBy(() -> learner.fineTune(EPOCHS, SETTINGS, again, true))
