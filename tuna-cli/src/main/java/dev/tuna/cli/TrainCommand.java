@@ -5,9 +5,12 @@ import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageFolder;
 import dev.tuna.learn.BatchMix;
 import dev.tuna.learn.Checkpoint;
+import dev.tuna.learn.CsvLogger;
+import dev.tuna.learn.EarlyStopping;
 import dev.tuna.learn.FineTune;
 import dev.tuna.learn.Learner;
 import dev.tuna.learn.LrFind;
+import dev.tuna.learn.SaveBest;
 import dev.tuna.inference.Predictions;
 import dev.tuna.data.SampleGrid;
 import dev.tuna.model.Architecture;
@@ -101,6 +104,21 @@ final class TrainCommand implements Callable<Integer> {
                     + " <size> px, then fine-tune for --epochs at --size, e.g. 128:2.")
     String progressive;
 
+    @Option(names = "--early-stop", paramLabel = "<patience>[:<min-delta>]",
+            description = "Stop a phase when the validation loss has not improved by at least <min-delta> (default 0)"
+                    + " for <patience> epochs (fast.ai's EarlyStoppingCallback).")
+    String earlyStop;
+
+    @Option(names = "--save-best", description = "At the end of each phase, go back to the weights of its epoch with"
+            + " the lowest validation loss (fast.ai's SaveModelCallback; kept in memory, so after --resume only the"
+            + " epochs since the resume count).")
+    boolean saveBest;
+
+    @Option(names = "--log-csv", paramLabel = "<file>",
+            description = "Append one CSV row per epoch: phase, epoch, train_loss, valid_loss, error_rate, seconds"
+                    + " (fast.ai's CSVLogger; a header when the file is new).")
+    Path logCsv;
+
     @Mixin
     DataOptions data;
 
@@ -114,6 +132,25 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         return run(spec.commandLine().getOut(), folder, test,
                 out != null ? out : Path.of(defaultName(folder) + "-" + model.architecture().id() + ".tuna"));
+    }
+
+    /** The --early-stop callback, checked; null without the flag. */
+    private EarlyStopping parseEarlyStop() {
+        if (earlyStop == null) {
+            return null;
+        }
+        String[] parts = earlyStop.split(":");
+        try {
+            int patience = Integer.parseInt(parts[0].trim());
+            double minDelta = parts.length > 1 ? Double.parseDouble(parts[1].trim()) : 0;
+            if (parts.length > 2 || patience < 1 || !(minDelta >= 0)) {
+                throw new NumberFormatException();
+            }
+            return new EarlyStopping(patience, minDelta);
+        } catch (NumberFormatException e) {
+            throw TunaException.usage("--early-stop takes <patience>[:<min-delta>] with patience at least 1 and"
+                    + " min-delta at least 0, e.g. 2 or 2:0.01; found '" + earlyStop + "'.");
+        }
     }
 
     /** {size, epochs} of --progressive, checked; null without it. */
@@ -161,6 +198,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         BatchMix mix = mixup != null ? BatchMix.mixup(mixup) : cutmix != null ? BatchMix.cutmix(cutmix) : null;
         int[] small = parseProgressive();
+        EarlyStopping stopping = parseEarlyStop();
         double baseLr = parseLr();
         Path checkpoints = checkpoint != null ? checkpoint : Checkpoint.defaultFolder(artifact);
         Checkpoint previous = checkCheckpoint(checkpoints);
@@ -186,6 +224,15 @@ final class TrainCommand implements Callable<Integer> {
                     .build()) {
                 if (mix != null) {
                     learner.addCallback(mix);
+                }
+                if (stopping != null) {
+                    learner.addCallback(stopping);
+                }
+                if (saveBest) {
+                    learner.addCallback(new SaveBest());
+                }
+                if (logCsv != null) {
+                    learner.addCallback(new CsvLogger(logCsv));
                 }
                 LrFind found = null;
                 if (previous != null) {

@@ -11,6 +11,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
@@ -187,6 +188,28 @@ class TrainEvaluatePredictTest {
         Run form = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--progressive", "small");
         assertThat(form.code()).isEqualTo(TunaCommand.USAGE);
         assertThat(form.err()).contains("--progressive takes <size>:<epochs>");
+    }
+
+    @Test
+    void earlyStoppingSaveBestAndTheCsvLogWork() throws IOException {
+        Path model = dir.resolve("stopped.tuna");
+        Path csv = dir.resolve("logs/train.csv");
+        // an improvement of 0.5 in validation loss is out of reach at this learning rate: the unfrozen phase
+        // stops after its second epoch instead of running all 3
+        Run run = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--epochs", "3", "--size", "32",
+                "--bs", "4", "--lr", "1e-7", "--early-stop", "1:0.5", "--save-best", "--log-csv", csv.toString(),
+                "--out", model.toString());
+        assertThat(run.code()).as(run.err() + run.out()).isZero();
+        List<String> rows = Files.readAllLines(csv);
+        assertThat(rows.get(0)).isEqualTo("phase,epoch,train_loss,valid_loss,error_rate,seconds");
+        assertThat(rows).hasSize(1 + 1 + 2);
+        assertThat(rows.get(1)).startsWith("frozen,0,");
+        assertThat(rows.get(3)).startsWith("unfrozen,1,");
+        JsonObject json = JsonParser.parseString(Files.readString(model.resolve("model.json"))).getAsJsonObject();
+        assertThat(json.getAsJsonObject("training").getAsJsonArray("history")).hasSize(3);
+        Run bad = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--early-stop", "0");
+        assertThat(bad.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(bad.err()).contains("--early-stop takes <patience>[:<min-delta>]");
     }
 
     @Test
