@@ -47,6 +47,7 @@ public final class Classifier implements AutoCloseable {
     private final ClassifierOptions options;
     private final ImageDecoder decoder;
     private final InputPipeline pipeline;
+    private final ArtifactMetadata metadata;
     private final Normalization normalization;
     private final Tta tta;
     private final NDManager manager;
@@ -54,12 +55,13 @@ public final class Classifier implements AutoCloseable {
     private final List<String> classes;
     private volatile boolean closed;
 
-    private Classifier(ModelArtifact artifact, ClassifierOptions options, NDManager manager, Network network) {
+    private Classifier(ModelArtifact artifact, ArtifactMetadata meta, ClassifierOptions options, NDManager manager,
+            Network network) {
         this.artifact = artifact;
+        this.metadata = meta;
         this.options = options;
         this.manager = manager;
         this.network = network;
-        ArtifactMetadata meta = artifact.metadata();
         this.classes = meta.classes();
         this.decoder = ImageDecoder.withMaxPixels(options.maxPixels());
         this.pipeline = new InputPipeline(meta.inputSize(), meta.resizeMethod(), meta.padMode(), meta.normalization());
@@ -98,13 +100,29 @@ public final class Classifier implements AutoCloseable {
             Network network = Network.transfer(meta.architecture(), meta.head(), meta.classes().size(),
                     meta.tfSamePadding(), manager, meta.seed());
             network.load(weights, LoadMode.STRICT);
-            Classifier classifier = new Classifier(artifact, options, manager, network);
+            Classifier classifier = new Classifier(artifact, meta, options, manager, network);
             classifier.warmUp();
             return classifier;
         } catch (RuntimeException | Error e) {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * A classifier over a network in memory (e.g. a learner's, before export), with the preprocessing
+     * and test-time augmentation the metadata describes: the same pipeline {@link #load} gives the
+     * exported model. It does not own the network: closing it leaves the network open.
+     *
+     * @param network the network, with the metadata's architecture, head and classes
+     * @param metadata what an export would record
+     * @param options the pixel limit and batch size
+     * @return the classifier
+     */
+    public static Classifier view(Network network, ArtifactMetadata metadata, ClassifierOptions options) {
+        Objects.requireNonNull(network, "network");
+        return new Classifier(null, Objects.requireNonNull(metadata, "metadata"),
+                Objects.requireNonNull(options, "options"), null, network);
     }
 
     /** One forward pass on one thread before sharing, so that lazily built engine state exists. */
@@ -118,13 +136,13 @@ public final class Classifier implements AutoCloseable {
      * @return the metadata read from {@code model.json}
      */
     public ArtifactMetadata metadata() {
-        return artifact.metadata();
+        return metadata;
     }
 
     /**
      * Returns the model folder that was loaded.
      *
-     * @return the artifact
+     * @return the artifact, or null for a {@link #view} of a network in memory
      */
     public ModelArtifact artifact() {
         return artifact;
@@ -370,8 +388,10 @@ public final class Classifier implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            network.close();
-            manager.close();
+            if (manager != null) { // a view leaves its network to the owner
+                network.close();
+                manager.close();
+            }
         }
     }
 }

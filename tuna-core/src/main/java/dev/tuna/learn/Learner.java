@@ -12,7 +12,10 @@ import dev.tuna.data.BatchIterator;
 import dev.tuna.data.DataLoader;
 import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageItem;
-import dev.tuna.data.Splitter;
+import dev.tuna.inference.ArtifactMetadata;
+import dev.tuna.inference.Classifier;
+import dev.tuna.inference.ClassifierOptions;
+import dev.tuna.inference.Evaluation;
 import dev.tuna.inference.Predictions;
 import dev.tuna.internal.engine.ProcessMemory;
 import dev.tuna.internal.engine.TorchRandom;
@@ -668,9 +671,10 @@ public final class Learner implements AutoCloseable {
      * @return the predictions
      */
     public Predictions evaluate(Path folder, boolean tta) {
-        try (DataLoaders test = data.spec().root(folder).limitPerClass(0).split(Splitter.allValidation())
-                .vocabulary(data.classes()).progress(ProgressListener.NONE).dataloaders()) {
-            return predict(test.valid(), tta);
+        // exactly what the exported model does: tuna evaluate's pipeline, on this network in memory
+        try (Classifier view = Classifier.view(network, metadata(new com.google.gson.JsonObject()),
+                ClassifierOptions.DEFAULTS.withBatchSize(data.spec().batchSize()))) {
+            return Evaluation.run(view, folder, ProgressListener.NONE, tta).predictions();
         }
     }
 
@@ -724,11 +728,17 @@ public final class Learner implements AutoCloseable {
             numerics.forEach(notes::add);
             training.add("numerics", notes);
         }
-        dev.tuna.inference.ArtifactMetadata metadata = dev.tuna.inference.ArtifactMetadata.of(
-                network.architecture(), data.classes(), data.spec().size(), data.spec().resizeMethod(),
-                data.spec().padMode(), data.spec().normalization(), weights != null && weights.tfSamePadding(), head,
-                seed, training);
-        return dev.tuna.inference.ModelArtifact.write(directory, network, metadata, overwrite);
+        return dev.tuna.inference.ModelArtifact.write(directory, network, metadata(training), overwrite);
+    }
+
+    /** What an export records about this model, with the given training record. */
+    private ArtifactMetadata metadata(com.google.gson.JsonObject training) {
+        if (data.spec().augment() != null && !training.has("augmentations")) {
+            training.add("augmentations", data.spec().augment().toJson()); // test-time augmentation reads it
+        }
+        return ArtifactMetadata.of(network.architecture(), data.classes(), data.spec().size(),
+                data.spec().resizeMethod(), data.spec().padMode(), data.spec().normalization(),
+                weights != null && weights.tfSamePadding(), head, seed, training);
     }
 
     // ------------------------------------------------------------------ accessors
