@@ -11,9 +11,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageFolder;
+import dev.tuna.inference.Predictions;
 import dev.tuna.internal.train.FastAdam;
 import dev.tuna.model.Architecture;
 import dev.tuna.testing.Datasets;
+import dev.tuna.transform.AugTransforms;
 import dev.tuna.transform.ResizeMethod;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,6 +34,29 @@ class LearnerTest {
 
     private static Learner randomResnet(DataLoaders data) {
         return Learner.builder(data).architecture(Architecture.RESNET18).weights(null).console(null, false).build();
+    }
+
+    /** README's "stronger recipe, piece by piece" example, on a tiny folder: it runs, and resizes. */
+    @Test
+    void theReadmeRecipeRunsSmallThenBigWithAugmentationMixupAndTta() {
+        Datasets.folder(dir.resolve("data"), Map.of("a", 10, "b", 10));
+        ImageFolder spec = ImageFolder.from(dir.resolve("data")).resize(16, ResizeMethod.SQUISH).batchSize(4)
+                .augment(AugTransforms.FASTAI);
+        try (DataLoaders data = spec.dataloaders();
+             Learner learner = Learner.builder(data).architecture(Architecture.RESNET18).weights(null)
+                     .labelSmoothing(0.1).console(null, false).build()) {
+            learner.addCallback(BatchMix.mixup(0.4));
+            learner.fineTune(1);
+            learner.resize(24);
+            assertThat(learner.data().train().imageSize()).isEqualTo(24);
+            assertThat(data.train().imageSize()).isEqualTo(16); // the caller's loaders are left as they were
+            learner.fineTune(1);
+            assertThat(learner.history()).hasSize(4);
+            Predictions test = learner.evaluate(dir.resolve("data"), true);
+            assertThat(test.total()).isEqualTo(20);
+            Predictions plain = learner.evaluate(dir.resolve("data"), false);
+            assertThat(test.probabilities()[0]).isNotEqualTo(plain.probabilities()[0]);
+        }
     }
 
     @Test
