@@ -83,7 +83,7 @@ final class FullBench {
                     System.out.printf(Locale.ROOT, "%-34s RSS %.2f GB, valid error %.4f%n", "", r.residentBytes() / 1e9,
                             r.errorRate());
                     JsonObject row = new JsonObject();
-                    row.addProperty("phase", r.phase());
+                    row.addProperty("phase", r.phase().id());
                     row.addProperty("epoch", r.epoch());
                     row.addProperty("train_loss", r.trainLoss());
                     row.addProperty("valid_loss", r.validLoss());

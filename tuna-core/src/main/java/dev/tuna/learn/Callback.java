@@ -9,11 +9,11 @@ public interface Callback {
      * A fit (one call of {@code fit} or {@code fitOneCycle}) starts.
      *
      * @param learner the learner
-     * @param phase "frozen", "unfrozen" or "fit"
+     * @param phase which part of training
      * @param epochs the number of epochs in this fit
      * @param batchesPerEpoch training batches per epoch
      */
-    default void onFitStart(Learner learner, String phase, int epochs, int batchesPerEpoch) { }
+    default void onFitStart(Learner learner, Phase phase, int epochs, int batchesPerEpoch) { }
 
     /**
      * A training batch is done.

@@ -86,7 +86,7 @@ public final class Checkpoint {
     private final Path folder;
     private final JsonObject manifest;
     private final boolean complete;
-    private final String phase;
+    private final Phase phase;
     private final int phaseEpoch;
     private final int phaseEpochs;
     private final Map<String, String> run;
@@ -97,10 +97,10 @@ public final class Checkpoint {
         this.manifest = manifest;
         this.complete = manifest.get("complete").getAsBoolean();
         JsonObject position = manifest.getAsJsonObject("position");
-        this.phase = position.get("phase").getAsString();
+        this.phase = Phase.parse(position.get("phase").getAsString());
         this.phaseEpoch = position.get("epoch").getAsInt();
         this.phaseEpochs = position.get("epochs").getAsInt();
-        if (!phase.equals("frozen") && !phase.equals("unfrozen")) {
+        if (phase == Phase.FIT) {
             throw new IllegalStateException("unknown phase '" + phase + "'");
         }
         Map<String, String> fields = new LinkedHashMap<>();
@@ -109,7 +109,7 @@ public final class Checkpoint {
         List<EpochRecord> records = new ArrayList<>();
         for (JsonElement element : manifest.getAsJsonArray("history")) {
             JsonObject r = element.getAsJsonObject();
-            records.add(new EpochRecord(r.get("epoch").getAsInt(), r.get("phase").getAsString(),
+            records.add(new EpochRecord(r.get("epoch").getAsInt(), Phase.parse(r.get("phase").getAsString()),
                     number(r, "trainLoss"), number(r, "validLoss"), number(r, "errorRate"), number(r, "seconds"),
                     number(r, "trainImagesPerSecond"), r.has("validSeconds") ? number(r, "validSeconds") : Double.NaN,
                     r.has("residentBytes") ? r.get("residentBytes").getAsLong() : 0));
@@ -240,9 +240,9 @@ public final class Checkpoint {
     /**
      * Returns the phase of the last complete epoch.
      *
-     * @return "frozen" or "unfrozen"
+     * @return {@link Phase#FROZEN} or {@link Phase#UNFROZEN}
      */
-    public String phase() {
+    public Phase phase() {
         return phase;
     }
 
@@ -401,7 +401,7 @@ public final class Checkpoint {
             learner.restoreProgress(position.get("epochsSeen").getAsInt(), position.get("iterations").getAsLong(),
                     checkpoint.history, records);
             JsonObject smooth = manifest.getAsJsonObject("smoothLoss");
-            int phase = checkpoint.phase.equals("frozen") ? Resume.FROZEN : Resume.UNFROZEN;
+            int phase = checkpoint.phase == Phase.FROZEN ? Resume.FROZEN : Resume.UNFROZEN;
             return new Resume(phase, checkpoint.phaseEpoch, smooth.get("raw").getAsDouble(),
                     smooth.get("count").getAsInt(), new FastAdam.Snapshot(steps, averages, squares),
                     checkpoint.complete);
@@ -424,7 +424,7 @@ public final class Checkpoint {
         }
 
         @Override
-        public void onFitStart(Learner learner, String phase, int epochs, int batchesPerEpoch) {
+        public void onFitStart(Learner learner, Phase phase, int epochs, int batchesPerEpoch) {
             phaseEpochs = epochs;
         }
 
@@ -447,7 +447,7 @@ public final class Checkpoint {
             }
         }
 
-        private void write(Learner learner, String phase, int phaseEpoch) {
+        private void write(Learner learner, Phase phase, int phaseEpoch) {
             try {
                 Files.createDirectories(folder);
                 List<Tensor> tensors = new ArrayList<>();
@@ -490,7 +490,7 @@ public final class Checkpoint {
                 manifest.addProperty("formatVersion", FORMAT_VERSION);
                 manifest.addProperty("complete", false);
                 JsonObject position = new JsonObject();
-                position.addProperty("phase", phase);
+                position.addProperty("phase", phase.id());
                 position.addProperty("epoch", phaseEpoch);
                 position.addProperty("epochs", phaseEpochs);
                 position.addProperty("epochsSeen", learner.epochsSeen());
@@ -508,7 +508,7 @@ public final class Checkpoint {
                 JsonArray history = new JsonArray();
                 for (EpochRecord r : learner.history()) {
                     JsonObject row = new JsonObject();
-                    row.addProperty("phase", r.phase());
+                    row.addProperty("phase", r.phase().id());
                     row.addProperty("epoch", r.epoch());
                     row.add("trainLoss", json(r.trainLoss()));
                     row.add("validLoss", json(r.validLoss()));

@@ -26,7 +26,7 @@ public final class ConsoleReporter implements Callback {
     }
 
     @Override
-    public void onFitStart(Learner learner, String phase, int epochs, int batchesPerEpoch) {
+    public void onFitStart(Learner learner, Phase phase, int epochs, int batchesPerEpoch) {
         out.printf(Locale.ROOT, "%-6s %-10s %-10s %-10s %-6s  (%s, %d batches/epoch)%n", "epoch", "train_loss",
                 "valid_loss", "error_rate", "time", phase, batchesPerEpoch);
         out.flush();

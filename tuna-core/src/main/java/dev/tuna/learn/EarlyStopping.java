@@ -25,7 +25,7 @@ public final class EarlyStopping implements Callback {
     }
 
     @Override
-    public void onFitStart(Learner learner, String phase, int epochs, int batchesPerEpoch) {
+    public void onFitStart(Learner learner, Phase phase, int epochs, int batchesPerEpoch) {
         best = Double.POSITIVE_INFINITY;
         waited = 0;
     }

@@ -4,7 +4,7 @@ package dev.tuna.learn;
  * One row of the training table.
  *
  * @param epoch the epoch number within its fit, from 0 (as fast.ai prints it)
- * @param phase "frozen", "unfrozen" or "fit"
+ * @param phase which part of training
  * @param trainLoss the exponentially smoothed training loss at the end of the epoch (β = 0.98, debiased)
  * @param validLoss mean validation loss, weighted by batch size (NaN without validation data)
  * @param errorRate 1 − accuracy on the validation set (NaN without validation data)
@@ -13,7 +13,7 @@ package dev.tuna.learn;
  * @param validSeconds wall time of the validation pass (NaN when not measured)
  * @param residentBytes the process's resident memory at the end of the epoch (0 when not measured)
  */
-public record EpochRecord(int epoch, String phase, double trainLoss, double validLoss, double errorRate, double seconds,
+public record EpochRecord(int epoch, Phase phase, double trainLoss, double validLoss, double errorRate, double seconds,
         double trainImagesPerSecond, double validSeconds, long residentBytes) {
     /**
      * A row without the validation time and memory measurements.
@@ -26,7 +26,7 @@ public record EpochRecord(int epoch, String phase, double trainLoss, double vali
      * @param seconds wall time of the epoch
      * @param trainImagesPerSecond training throughput
      */
-    public EpochRecord(int epoch, String phase, double trainLoss, double validLoss, double errorRate, double seconds,
+    public EpochRecord(int epoch, Phase phase, double trainLoss, double validLoss, double errorRate, double seconds,
             double trainImagesPerSecond) {
         this(epoch, phase, trainLoss, validLoss, errorRate, seconds, trainImagesPerSecond, Double.NaN, 0);
     }

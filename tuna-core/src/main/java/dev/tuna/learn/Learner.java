@@ -279,7 +279,7 @@ public final class Learner implements AutoCloseable {
         if (from.phase() == Resume.FROZEN) {
             freeze();
             if (from.epoch() < settings.freezeEpochs()) {
-                fitOneCycle("frozen", settings.freezeEpochs(), LearningRates.slice(settings.baseLr(), GROUPS),
+                fitOneCycle(Phase.FROZEN, settings.freezeEpochs(), LearningRates.slice(settings.baseLr(), GROUPS),
                         OneCycle.DEFAULT.withPctStart(0.99), from);
             }
             if (stopRequested) {
@@ -290,7 +290,7 @@ public final class Learner implements AutoCloseable {
         double base = settings.baseLr() / 2;
         unfreeze();
         if (from.epoch() < epochs) {
-            fitOneCycle("unfrozen", epochs, LearningRates.slice(base / settings.lrMult(), base, GROUPS),
+            fitOneCycle(Phase.UNFROZEN, epochs, LearningRates.slice(base / settings.lrMult(), base, GROUPS),
                     OneCycle.DEFAULT.withPctStart(settings.pctStart()).withDiv(settings.div()), from);
         }
     }
@@ -302,7 +302,7 @@ public final class Learner implements AutoCloseable {
      * @param lrMax peak learning rate of each group (see {@link LearningRates})
      */
     public void fitOneCycle(int epochs, double[] lrMax) {
-        fitOneCycle("fit", epochs, lrMax, OneCycle.DEFAULT, Resume.START);
+        fitOneCycle(Phase.FIT, epochs, lrMax, OneCycle.DEFAULT, Resume.START);
     }
 
     /**
@@ -313,10 +313,10 @@ public final class Learner implements AutoCloseable {
      * @param cycle the one-cycle settings
      */
     public void fitOneCycle(int epochs, double[] lrMax, OneCycle cycle) {
-        fitOneCycle("fit", epochs, lrMax, cycle, Resume.START);
+        fitOneCycle(Phase.FIT, epochs, lrMax, cycle, Resume.START);
     }
 
-    private void fitOneCycle(String phase, int epochs, double[] lrMax, OneCycle cycle, Resume from) {
+    private void fitOneCycle(Phase phase, int epochs, double[] lrMax, OneCycle cycle, Resume from) {
         checkRates(lrMax);
         Schedule[] lrs = new Schedule[GROUPS];
         for (int g = 0; g < GROUPS; g++) {
@@ -337,7 +337,7 @@ public final class Learner implements AutoCloseable {
         for (int g = 0; g < GROUPS; g++) {
             lrs[g] = Schedule.constant(lr[g]);
         }
-        fit("fit", epochs, lrs, Schedule.constant(0.9), Resume.START);
+        fit(Phase.FIT, epochs, lrs, Schedule.constant(0.9), Resume.START);
     }
 
     private static void checkRates(double[] rates) {
@@ -348,7 +348,7 @@ public final class Learner implements AutoCloseable {
     }
 
     /** The one training loop, from epoch {@code from.epoch()} of this fit. */
-    private void fit(String phase, int epochs, Schedule[] lrs, Schedule momentum, Resume from) {
+    private void fit(Phase phase, int epochs, Schedule[] lrs, Schedule momentum, Resume from) {
         if (epochs < 1) {
             throw TunaException.usage("The number of epochs must be at least 1; found " + epochs + ".");
         }
@@ -711,7 +711,7 @@ public final class Learner implements AutoCloseable {
         com.google.gson.JsonArray rows = new com.google.gson.JsonArray();
         for (EpochRecord r : history) {
             com.google.gson.JsonObject row = new com.google.gson.JsonObject();
-            row.addProperty("phase", r.phase());
+            row.addProperty("phase", r.phase().id());
             row.addProperty("epoch", r.epoch());
             row.addProperty("trainLoss", r.trainLoss());
             if (Double.isFinite(r.validLoss())) {

@@ -15,7 +15,7 @@ public final class SaveBest implements Callback {
     private int bestEpoch = -1;
 
     @Override
-    public void onFitStart(Learner learner, String phase, int epochs, int batchesPerEpoch) {
+    public void onFitStart(Learner learner, Phase phase, int epochs, int batchesPerEpoch) {
         best.clear();
         bestLoss = Double.POSITIVE_INFINITY;
         bestEpoch = -1;

@@ -167,7 +167,7 @@ public final class TrainingReport {
                     + "<th>error_rate</th><th>time</th><th>img/s</th></tr>");
             for (EpochRecord r : history) {
                 h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%.6f</td><td>%.6f</td><td>%.6f</td>"
-                        + "<td>%.1f s</td><td>%.1f</td></tr>", esc(r.phase()), r.epoch(), r.trainLoss(), r.validLoss(),
+                        + "<td>%.1f s</td><td>%.1f</td></tr>", esc(r.phase().id()), r.epoch(), r.trainLoss(), r.validLoss(),
                         r.errorRate(), r.seconds(), r.trainImagesPerSecond()));
             }
             h.append("</table>\n");

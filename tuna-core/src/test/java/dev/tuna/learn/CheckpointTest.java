@@ -142,14 +142,14 @@ class CheckpointTest {
     @Test
     void resumingAtEveryEpochBoundaryEndsLikeTheUninterruptedRun() {
         assertThat(uninterrupted.history()).extracting(EpochRecord::phase)
-                .containsExactly("frozen", "frozen", "unfrozen", "unfrozen");
+                .containsExactly(Phase.FROZEN, Phase.FROZEN, Phase.UNFROZEN, Phase.UNFROZEN);
         for (int epochs = 1; epochs <= 3; epochs++) { // in the frozen phase, between phases, in the unfrozen one
             Path checkpoint = dir.resolve("crash-" + epochs);
             crashAfter(epochs, checkpoint);
             Checkpoint saved = Checkpoint.read(checkpoint);
             assertThat(saved.complete()).isFalse();
             assertThat(saved.history()).hasSize(epochs);
-            assertThat(saved.phase()).isEqualTo(epochs <= 2 ? "frozen" : "unfrozen");
+            assertThat(saved.phase()).isEqualTo(epochs <= 2 ? Phase.FROZEN : Phase.UNFROZEN);
             assertThat(saved.phaseEpoch()).isEqualTo(epochs <= 2 ? epochs : epochs - 2);
             assertSameRun(resume(checkpoint), uninterrupted);
         }

@@ -163,7 +163,7 @@ class LearnerTest {
     void fineTuneRecordsTwoPhasesAndTheSmoothedLoss() {
         try (DataLoaders data = tinyData(); Learner learner = randomResnet(data)) {
             learner.fineTune(2, FineTune.DEFAULT);
-            assertThat(learner.history()).extracting(EpochRecord::phase).containsExactly("frozen", "unfrozen", "unfrozen");
+            assertThat(learner.history()).extracting(EpochRecord::phase).containsExactly(Phase.FROZEN, Phase.UNFROZEN, Phase.UNFROZEN);
             assertThat(learner.history()).allSatisfy(r -> {
                 assertThat(r.trainLoss()).isFinite();
                 assertThat(r.errorRate()).isBetween(0.0, 1.0);

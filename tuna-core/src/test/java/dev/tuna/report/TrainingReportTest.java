@@ -36,7 +36,7 @@ class TrainingReportTest {
         String html = new TrainingReport("Report <test>")
                 .setting("architecture", "resnet18")
                 .dataset(null, new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB))
-                .training(List.of(new EpochRecord(0, "frozen", 0.5, 0.4, 0.5, 1.0, 10)), steps)
+                .training(List.of(new EpochRecord(0, dev.tuna.learn.Phase.FROZEN, 0.5, 0.4, 0.5, 1.0, 10)), steps)
                 .test("Test", predictions)
                 .html();
         assertThat(html).contains("Test accuracy: 50.00% (1/2)", "Report &lt;test&gt;", "Run settings", "Sample batch",
