@@ -275,8 +275,7 @@ final class TrainCommand implements Callable<Integer> {
                         .setting("validation", data.validPct + " (seed " + data.seed + ")")
                         .setting("batch size", data.batchSize).setting("augmentation", data.augment())
                         .setting("label smoothing", labelSmoothing)
-                        .setting("batch mixing", mix == null ? "none" : mix.kind().name().toLowerCase(Locale.ROOT)
-                                + " (alpha " + mix.alpha() + ")")
+                        .setting("batch mixing", mix == null ? "none" : mix.id() + " (alpha " + mix.alpha() + ")")
                         .setting("threads", dev.tuna.internal.engine.Threads.intraOp())
                         .setting("training time", String.format(Locale.ROOT, "%.1f s%s", seconds,
                                 previous != null ? " (resumed after " + previous.describe() + ")" : ""))

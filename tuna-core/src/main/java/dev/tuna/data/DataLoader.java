@@ -333,15 +333,13 @@ public final class DataLoader {
             int w = cache.width(item);
             int o = b * 3 * size * size;
             if (tta != null) {
-                AugTransforms.Draw draw = tta.draw(scratch, w, cache.height(item), size, ttaPass);
-                AugTransforms.resample(scratch, w, cache.height(item), draw, AugTransforms.table(draw, normalization),
-                        size, out, o);
+                tta.view(scratch, w, cache.height(item), size, ttaPass, normalization, lut, out, o);
                 continue;
             }
             if (augmenting(random)) {
                 AugTransforms.Draw draw = augment.draw(random, w, cache.height(item), size);
-                float[][] table = draw.lights() ? AugTransforms.table(draw, normalization) : lut;
-                AugTransforms.resample(scratch, w, cache.height(item), draw, table, size, out, o);
+                AugTransforms.resample(scratch, w, cache.height(item), draw,
+                        AugTransforms.table(draw, normalization, lut), size, out, o);
                 continue;
             }
             Placement place = placement(item, random);

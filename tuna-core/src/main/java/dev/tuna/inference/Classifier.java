@@ -293,28 +293,18 @@ public final class Classifier implements AutoCloseable {
         int floats = pipeline.floatsPerImage();
         int size = pipeline.size();
         float[] input = new float[n * floats];
-        for (int i = 0; i < n; i++) {
-            pipeline.normalize(squares.get(i), input, i * floats);
-        }
+        IntStream.range(0, n).parallel().forEach(i -> pipeline.normalize(squares.get(i), input, i * floats));
         float[][] plain = forward(input, n);
         if (augment) {
+            float[][] lut = normalization.lookupTable();
             float[][][] views = new float[tta.passes()][][];
             for (int pass = 0; pass < views.length; pass++) {
-                for (int i = 0; i < n; i++) {
-                    byte[] pixels = squares.get(i).pixels();
-                    AugTransforms.Draw draw = tta.draw(pixels, size, size, size, pass);
-                    AugTransforms.resample(pixels, size, size, draw, AugTransforms.table(draw, normalization), size,
-                            input, i * floats);
-                }
+                int p = pass;
+                IntStream.range(0, n).parallel().forEach(i -> tta.view(squares.get(i).pixels(), size, size, size, p,
+                        normalization, lut, input, i * floats));
                 views[pass] = forward(input, n);
             }
-            for (int i = 0; i < n; i++) {
-                float[][] mine = new float[views.length][];
-                for (int pass = 0; pass < views.length; pass++) {
-                    mine[pass] = views[pass][i];
-                }
-                plain[i] = tta.blend(plain[i], mine);
-            }
+            plain = tta.blend(plain, views);
         }
         List<Prediction> out = new ArrayList<>(n);
         for (float[] p : plain) {

@@ -72,6 +72,15 @@ public final class BatchMix implements Callback {
     }
 
     /**
+     * Returns the name used in model files, checkpoints and reports.
+     *
+     * @return "mixup" or "cutmix"
+     */
+    public String id() {
+        return kind.name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
      * Returns α.
      *
      * @return the Beta distribution's parameter

@@ -336,7 +336,7 @@ public final class Checkpoint {
         }
         for (Callback callback : learner.callbacks()) {
             if (callback instanceof BatchMix mix) {
-                run.put(mix.kind().name().toLowerCase(java.util.Locale.ROOT), Double.toString(mix.alpha()));
+                run.put(mix.id(), Double.toString(mix.alpha()));
             }
         }
         run.put("dataSeed", Long.toString(spec.seed()));

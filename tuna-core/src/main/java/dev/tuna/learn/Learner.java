@@ -589,15 +589,8 @@ public final class Learner implements AutoCloseable {
         for (int pass = 0; pass < passes.length; pass++) {
             passes[pass] = predict(loader.withTta(policy, pass), softmax).probabilities();
         }
-        float[][] blended = new float[plain.total()][];
-        for (int i = 0; i < blended.length; i++) {
-            float[][] views = new float[passes.length][];
-            for (int pass = 0; pass < passes.length; pass++) {
-                views[pass] = passes[pass][i];
-            }
-            blended[i] = policy.blend(plain.probabilities()[i], views);
-        }
-        return Predictions.of(plain.classes(), plain.items(), blended, plain.targets());
+        return Predictions.of(plain.classes(), plain.items(), policy.blend(plain.probabilities(), passes),
+                plain.targets());
     }
 
     /**
@@ -701,11 +694,8 @@ public final class Learner implements AutoCloseable {
         training.addProperty("flip", data.spec().flip());
         for (Callback callback : callbacks) {
             if (callback instanceof BatchMix mix) {
-                training.addProperty(mix.kind().name().toLowerCase(java.util.Locale.ROOT), mix.alpha());
+                training.addProperty(mix.id(), mix.alpha());
             }
-        }
-        if (data.spec().augment() != null) {
-            training.add("augmentations", data.spec().augment().toJson());
         }
         training.addProperty("freezeMode", freezeMode.id());
         com.google.gson.JsonArray rows = new com.google.gson.JsonArray();
@@ -731,9 +721,9 @@ public final class Learner implements AutoCloseable {
         return dev.tuna.inference.ModelArtifact.write(directory, network, metadata(training), overwrite);
     }
 
-    /** What an export records about this model, with the given training record. */
+    /** What an export records about this model, with the given training record (augmentations added). */
     private ArtifactMetadata metadata(com.google.gson.JsonObject training) {
-        if (data.spec().augment() != null && !training.has("augmentations")) {
+        if (data.spec().augment() != null) {
             training.add("augmentations", data.spec().augment().toJson()); // test-time augmentation reads it
         }
         return ArtifactMetadata.of(network.architecture(), data.classes(), data.spec().size(),

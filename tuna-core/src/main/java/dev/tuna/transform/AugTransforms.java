@@ -381,8 +381,21 @@ public record AugTransforms(double flipProbability, double maxRotate, double min
      * @return table[channel][byte]
      */
     public static float[][] table(Draw draw, Normalization normalization) {
+        return table(draw, normalization, null);
+    }
+
+    /**
+     * Like {@link #table(Draw, Normalization)}, returning {@code plainTable} (the normalisation's own
+     * lookup table, computed once by the caller) when the draw does not light.
+     *
+     * @param draw the drawn transform
+     * @param normalization the normalisation
+     * @param plainTable {@code normalization.lookupTable()}, or null to compute it when needed
+     * @return table[channel][byte]
+     */
+    public static float[][] table(Draw draw, Normalization normalization, float[][] plainTable) {
         if (!draw.lights()) {
-            return normalization.lookupTable();
+            return plainTable != null ? plainTable : normalization.lookupTable();
         }
         float[][] table = new float[3][256];
         double[] lit = new double[256];

@@ -62,6 +62,45 @@ public record Tta(int passes, double beta, AugTransforms transforms) {
     }
 
     /**
+     * Blends a batch: {@link #blend(float[], float[][])} for every image.
+     *
+     * @param plain one row of probabilities per image
+     * @param passes per pass, one row per image, in the same order
+     * @return the blended rows
+     */
+    public float[][] blend(float[][] plain, float[][][] passes) {
+        float[][] out = new float[plain.length][];
+        for (int i = 0; i < plain.length; i++) {
+            float[][] views = new float[passes.length][];
+            for (int pass = 0; pass < passes.length; pass++) {
+                views[pass] = passes[pass][i];
+            }
+            out[i] = blend(plain[i], views);
+        }
+        return out;
+    }
+
+    /**
+     * Writes pass {@code pass}'s view of one presized image as normalised network input.
+     *
+     * @param pixels the presized image, RGB bytes
+     * @param width its width
+     * @param height its height
+     * @param size the output side
+     * @param pass the pass, from 0
+     * @param normalization the input normalisation
+     * @param plainTable {@code normalization.lookupTable()}, reused when the view is not lit
+     * @param out where the {@code size × size × 3} values go (channels last)
+     * @param offset where in {@code out} the image starts
+     */
+    public void view(byte[] pixels, int width, int height, int size, int pass, Normalization normalization,
+            float[][] plainTable, float[] out, int offset) {
+        AugTransforms.Draw draw = draw(pixels, width, height, size, pass);
+        AugTransforms.resample(pixels, width, height, draw, AugTransforms.table(draw, normalization, plainTable), size,
+                out, offset);
+    }
+
+    /**
      * Blends one image's probabilities.
      *
      * @param plain the plain prediction
