@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
         description = {"Evaluate a trained model on a labelled folder (<folder>/<class>/<image>): accuracy,",
                 "per-class precision and recall, confusion matrix and most confused pairs."},
         footer = {"", "Examples:", "  tuna evaluate flowers-resnet18.tuna flowers-test/",
-                "  tuna evaluate flowers-resnet18.tuna flowers-test/ --json > result.json"})
+                "  tuna evaluate flowers-resnet18.tuna flowers-test/ --json > result.json",
+                "  tuna evaluate flowers-resnet18.tuna flowers-test/ --tta    (fast.ai test-time augmentation)"})
 final class EvaluateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<model>", description = "A model artifact folder written by 'tuna train'.")
     Path model;

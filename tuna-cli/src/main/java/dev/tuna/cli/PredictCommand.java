@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
         description = {"Predict images with a trained model: label and probability per image (folders are",
                 "searched recursively for images, recognised by content)."},
         footer = {"", "Examples:", "  tuna predict flowers-resnet18.tuna photo.jpg",
-                "  tuna predict flowers-resnet18.tuna photos/ --top-k 3 --json"})
+                "  tuna predict flowers-resnet18.tuna photos/ --top-k 3 --json",
+                "  tuna predict flowers-resnet18.tuna photo.jpg --tta    (fast.ai test-time augmentation)"})
 final class PredictCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<model>", description = "A model artifact folder written by 'tuna train'.")
     Path model;

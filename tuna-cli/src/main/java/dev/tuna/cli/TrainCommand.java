@@ -41,7 +41,10 @@ import picocli.CommandLine.Parameters;
                 "  tuna train flowers/ --out flowers.tuna --resume    (after an interruption: same options + --resume)",
                 "  tuna train flowers/ --freeze-mode frozen-bn    (faster frozen epoch: body features computed once)",
                 "  tuna train flowers/ --augment flip --epochs 6 --label-smoothing 0.1 --tta --test flowers-test/"
-                        + "    (a stronger recipe)"})
+                        + "    (a stronger recipe)",
+                "  tuna train flowers/ --augment --min-scale 0.35 --mixup --epochs 8    (fast.ai aug_transforms, MixUp)",
+                "  tuna train flowers/ --cutmix 1.0 --progressive 128:2 --size 224    (CutMix; 2 epochs at 128 px first)",
+                "  tuna train flowers/ --early-stop 2:0.01 --save-best --log-csv train.csv"})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
     Path folder;
