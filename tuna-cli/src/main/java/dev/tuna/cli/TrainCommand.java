@@ -8,6 +8,7 @@ import dev.tuna.learn.Checkpoint;
 import dev.tuna.learn.CsvLogger;
 import dev.tuna.learn.EarlyStopping;
 import dev.tuna.learn.FineTune;
+import dev.tuna.learn.Plan;
 import dev.tuna.learn.Learner;
 import dev.tuna.learn.LrFind;
 import dev.tuna.learn.SaveBest;
@@ -177,10 +178,6 @@ final class TrainCommand implements Callable<Integer> {
             throw TunaException.usage("--progressive needs a size from 8 up to below --size (" + data.size
                     + ") and at least 1 epoch; found " + size + ":" + count + ".");
         }
-        if (resume) {
-            throw TunaException.usage("--resume does not cover --progressive runs yet: only the last stage is"
-                    + " checkpointed. Run the command again without --resume.");
-        }
         return new int[] {size, count};
     }
 
@@ -249,14 +246,15 @@ final class TrainCommand implements Callable<Integer> {
                     console.flush();
                 }
                 long start = System.nanoTime();
+                FineTune settings = FineTune.DEFAULT.withBaseLr(baseLr);
+                Plan plan = settings.plan(epochs);
                 if (small != null) {
                     console.printf(Locale.ROOT, "Progressive resizing: %d epoch%s at %d px, then %d at %d px%n",
                             small[1], small[1] == 1 ? "" : "s", small[0], epochs, data.size);
                     console.flush();
-                    learner.fineTune(small[1], FineTune.DEFAULT.withBaseLr(baseLr));
-                    learner.resize(data.size);
+                    plan = settings.plan(small[1]).atSize(small[0]).then(plan.atSize(data.size));
                 }
-                learner.fineTune(epochs, FineTune.DEFAULT.withBaseLr(baseLr), checkpoints, resume);
+                learner.fit(plan, checkpoints, resume);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 console.printf(Locale.ROOT, "Trained in %.1f s%n", seconds);
                 Predictions predictions = null;

@@ -1,5 +1,10 @@
 package dev.tuna.learn;
 
+import dev.tuna.TunaException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
  * fast.ai's {@code fine_tune} settings: train the head (body frozen) for {@code freezeEpochs} with
  * {@code fitOneCycle(freezeEpochs, slice(baseLr), pctStart = 0.99)}, halve {@code baseLr}, unfreeze,
@@ -33,5 +38,34 @@ public record FineTune(double baseLr, int freezeEpochs, double lrMult, double pc
      */
     public FineTune withFreezeEpochs(int epochs) {
         return new FineTune(baseLr, epochs, lrMult, pctStart, div);
+    }
+
+    /**
+     * The plan {@code fine_tune(epochs)} runs: a {@link Phase#FROZEN} stage of {@code freezeEpochs}
+     * with the body frozen, then an {@link Phase#UNFROZEN} stage of {@code epochs}.
+     *
+     * @param epochs unfrozen epochs, at least 1
+     * @return the plan
+     */
+    public Plan plan(int epochs) {
+        if (epochs < 1) {
+            throw TunaException.usage("The number of epochs must be at least 1; found " + epochs + ".");
+        }
+        if (freezeEpochs < 0) {
+            throw TunaException.usage("The number of frozen epochs must be at least 0; found " + freezeEpochs + ".");
+        }
+        Stage frozen = Stage.oneCycle(freezeEpochs, LearningRates.slice(baseLr, Learner.GROUPS),
+                OneCycle.DEFAULT.withPctStart(0.99)).withPhase(Phase.FROZEN).withFreezeTo(Learner.GROUPS - 1);
+        double base = baseLr / 2;
+        Stage unfrozen = Stage.oneCycle(epochs, LearningRates.slice(base / lrMult, base, Learner.GROUPS),
+                OneCycle.DEFAULT.withPctStart(pctStart).withDiv(div)).withPhase(Phase.UNFROZEN).withFreezeTo(0);
+        Map<String, String> settings = new LinkedHashMap<>(); // as checkpoints have always recorded them
+        settings.put("epochs", Integer.toString(epochs));
+        settings.put("freezeEpochs", Integer.toString(freezeEpochs));
+        settings.put("baseLr", Double.toString(baseLr));
+        settings.put("lrMult", Double.toString(lrMult));
+        settings.put("pctStart", Double.toString(pctStart));
+        settings.put("div", Double.toString(div));
+        return new Plan(List.of(frozen, unfrozen), settings);
     }
 }

@@ -8,26 +8,21 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Where {@code fineTune} starts: at the beginning, or at an epoch boundary restored from a
- * {@link Checkpoint} together with the state that belongs to that point of the loop.
+ * Where a plan starts: at the beginning, or at an epoch boundary restored from a {@link Checkpoint}
+ * together with the state that belongs to that point of the loop.
  *
- * @param phase {@link #FROZEN} or {@link #UNFROZEN}
- * @param epoch epochs of that phase already done
- * @param smoothRaw the smoothed loss's running (biased) mean within the phase
- * @param smoothCount how many losses the smoothed loss has seen within the phase
+ * @param stage the plan's stage to continue
+ * @param epoch epochs of that stage already done
+ * @param smoothing the stage's smoothed loss so far
  * @param optimizer the optimizer state to continue with, or null to start afresh
  * @param complete whether the run had already ended (nothing is left to train)
  */
-record Resume(int phase, int epoch, double smoothRaw, int smoothCount, FastAdam.Snapshot optimizer, boolean complete) {
-    static final int FROZEN = 0;
-    static final int UNFROZEN = 1;
-    static final double SMOOTHING = 0.98;
-    static final Resume START = new Resume(FROZEN, 0, 0, 0, null, false);
-    static final Resume START_UNFROZEN = new Resume(UNFROZEN, 0, 0, 0, null, false);
+record Resume(int stage, int epoch, SmoothedLoss smoothing, FastAdam.Snapshot optimizer, boolean complete) {
+    static final Resume START = new Resume(0, 0, null, null, false);
 
-    /** The smoothed loss as it was at this point. */
-    Learner.SmoothLoss smoothLoss() {
-        return new Learner.SmoothLoss(SMOOTHING, smoothRaw, smoothCount);
+    /** The smoothed loss to continue in stage {@code index}: the saved one in the resumed stage, else a new one. */
+    SmoothedLoss smoothingFor(int index) {
+        return index == stage && smoothing != null ? smoothing.copy() : new SmoothedLoss();
     }
 
     /** Puts the optimizer state back (after freezing cleared it), if there is one. */

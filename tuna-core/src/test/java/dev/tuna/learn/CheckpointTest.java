@@ -193,6 +193,41 @@ class CheckpointTest {
         }
     }
 
+    /** Progressive resizing is one plan: its checkpoints hold the stage, so a resume continues at the right size. */
+    @Test
+    void aResumedProgressiveRunEndsLikeTheUninterruptedOne() {
+        Plan plan = SETTINGS.plan(1).atSize(24).then(SETTINGS.plan(1).atSize(32));
+        assertThat(plan.stages()).extracting(Stage::size).containsExactly(24, 24, 32, 32);
+        Outcome expected;
+        try (DataLoaders loaders = loaders(data); Learner learner = learner(loaders)) {
+            learner.fit(plan, dir.resolve("progressive-full"), false);
+            expected = outcome(learner);
+            assertThat(learner.data().spec().size()).isEqualTo(32);
+        }
+        assertThat(expected.history()).extracting(EpochRecord::phase).containsExactly(Phase.FROZEN, Phase.FROZEN,
+                Phase.UNFROZEN, Phase.FROZEN, Phase.FROZEN, Phase.UNFROZEN);
+        for (int epochs : new int[] {3, 4}) { // between the sizes; inside the large size's frozen stage
+            Path checkpoint = dir.resolve("progressive-crash-" + epochs);
+            try (DataLoaders loaders = loaders(data); Learner learner = learner(loaders)) {
+                learner.addCallback(crashAt(epochs));
+                assertThatThrownBy(() -> learner.fit(plan, checkpoint, false)).isInstanceOf(Crash.class);
+            }
+            Checkpoint saved = Checkpoint.read(checkpoint);
+            assertThat(saved.stage()).isEqualTo(epochs == 3 ? 1 : 2);
+            assertThat(saved.describe()).startsWith(epochs + " of 6 epochs done");
+            try (DataLoaders loaders = loaders(data); Learner learner = learner(loaders)) {
+                learner.fit(plan, checkpoint, true);
+                assertSameRun(outcome(learner), expected);
+            }
+        }
+        // the same epochs at one size are another run
+        try (DataLoaders loaders = loaders(data); Learner learner = learner(loaders)) {
+            assertThatThrownBy(() -> learner.fit(SETTINGS.plan(1).then(SETTINGS.plan(1)),
+                    dir.resolve("progressive-crash-4"), true))
+                    .isInstanceOf(dev.tuna.TunaException.class).hasMessageContaining("plan: checkpoint");
+        }
+    }
+
     @Test
     void aFinishedRunIsMarkedCompleteAndResumingItTrainsNothing() throws IOException {
         Checkpoint saved = Checkpoint.read(finished);
