@@ -1,7 +1,6 @@
 package dev.tuna.learn;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Parameter;
 import dev.tuna.ProgressListener;
 import dev.tuna.TunaException;
 import dev.tuna.data.DataLoader;
@@ -22,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -76,13 +74,7 @@ public final class Learner implements AutoCloseable {
         this.seed = seed;
         this.head = head;
         this.freezeMode = freezeMode;
-        for (Map.Entry<String, Parameter> e : network.parameters().entrySet()) {
-            String name = e.getKey();
-            if (!name.endsWith(".running_mean") && !name.endsWith(".running_var")) {
-                boolean decay = !network.isBatchNorm(name) && !name.endsWith(".bias");
-                slots.add(new FastAdam.Slot(name, e.getValue(), network.group(name), decay));
-            }
-        }
+        slots.addAll(FastAdam.slots(network.parameters(), network::group, network::isBatchNorm));
         if (weights != null) {
             freeze();
         }
@@ -141,31 +133,19 @@ public final class Learner implements AutoCloseable {
         optimizer.clearState();
     }
 
-    /**
-     * Returns the number of frozen parameter groups.
-     *
-     * @return 0 when unfrozen, 2 when frozen
-     */
+    /** Returns the number of frozen parameter groups. @return 0 when unfrozen, 2 when frozen */
     public int frozenGroups() {
         return frozenGroups;
     }
 
-    /**
-     * Returns the names of the parameters that currently train.
-     *
-     * @return names in network order
-     */
+    /** Returns the names of the parameters that currently train. @return names in network order */
     public List<String> trainableParameters() {
         return slots.stream().filter(s -> s.parameter().requiresGradient()).map(FastAdam.Slot::name).toList();
     }
 
     // ------------------------------------------------------------------ plans
 
-    /**
-     * fast.ai's {@code fine_tune(epochs)} with its defaults (base learning rate 2e-3, one frozen epoch).
-     *
-     * @param epochs unfrozen epochs
-     */
+    /** fast.ai's {@code fine_tune(epochs)} with its defaults (base rate 2e-3, one frozen epoch). @param epochs unfrozen epochs */
     public void fineTune(int epochs) {
         fineTune(epochs, FineTune.DEFAULT);
     }
@@ -201,7 +181,6 @@ public final class Learner implements AutoCloseable {
 
     /**
      * fast.ai's {@code fit_one_cycle} with its default settings.
-     *
      * @param epochs epochs
      * @param lrMax peak learning rate of each group (see {@link LearningRates})
      */
@@ -237,7 +216,8 @@ public final class Learner implements AutoCloseable {
      * @param plan the plan
      */
     public void fit(Plan plan) {
-        run(plan, Resume.START, callbacks);
+        stopRequested = false;
+        loop.run(plan, Resume.START, callbacks);
     }
 
     /**
@@ -260,33 +240,9 @@ public final class Learner implements AutoCloseable {
         Checkpoint.Writer writer = new Checkpoint.Writer(checkpoint, plan, RunFingerprint.of(this, plan));
         List<Callback> all = new ArrayList<>(callbacks);
         all.add(writer);
-        run(plan, from, all);
-        writer.complete();
-    }
-
-    private void run(Plan plan, Resume from, List<Callback> hooks) {
-        if (from.complete()) {
-            return;
-        }
         stopRequested = false;
-        List<Stage> stages = plan.stages();
-        for (int i = from.stage(); i < stages.size() && !stopRequested; i++) {
-            Stage stage = stages.get(i);
-            progress.stage = i;
-            if (stage.size() != Stage.KEEP) {
-                resize(stage.size());
-            }
-            if (stage.freezeTo() != Stage.KEEP) {
-                freezeTo(stage.freezeTo());
-            }
-            int epoch = i == from.stage() ? from.epoch() : 0;
-            if (epoch < stage.epochs()) {
-                if (i == from.stage()) {
-                    from.restoreOptimizer(optimizer, slots);
-                }
-                loop.run(stage, epoch, from.smoothingFor(i), hooks, false);
-            }
-        }
+        loop.run(plan, from, all);
+        writer.complete();
     }
 
     private static int positive(int epochs) {
@@ -317,24 +273,12 @@ public final class Learner implements AutoCloseable {
      * @return the loss curve and the suggested learning rate
      */
     public LrFind lrFind(double start, double end, int iterations) {
-        if (!(start > 0 && end > start) || iterations < 2) {
-            throw TunaException.usage("lrFind needs 0 < start < end and at least 2 iterations; found " + start
-                    + ", " + end + ", " + iterations + ".");
-        }
-        int perEpoch = data.train().batchCount();
-        if (perEpoch == 0) {
-            throw TunaException.badData("There are no training images for the learning-rate finder.");
-        }
-        LrFinder finder = new LrFinder(iterations);
-        List<Callback> hooks = new ArrayList<>(callbacks.stream().filter(Callback::changesInputs).toList());
-        hooks.add(finder);
         stopRequested = false;
         try {
-            loop.run(LrFinder.stage(start, end, iterations, perEpoch), 0, new SmoothedLoss(), hooks, true);
+            return LrFinder.run(this, loop, start, end, iterations);
         } finally {
             stopRequested = false;
         }
-        return finder.result();
     }
 
     /** Ends the current fit after the current batch; the interrupted epoch is not recorded. */
@@ -342,11 +286,7 @@ public final class Learner implements AutoCloseable {
         stopRequested = true;
     }
 
-    /**
-     * Whether {@link #stop()} was called during the last fit.
-     *
-     * @return true when training was stopped early
-     */
+    /** Whether {@link #stop()} was called during the last fit. @return true when training was stopped early */
     public boolean stopped() {
         return stopRequested;
     }
@@ -416,83 +356,47 @@ public final class Learner implements AutoCloseable {
 
     // ------------------------------------------------------------------ accessors
 
-    /**
-     * Returns the epoch table so far.
-     *
-     * @return one record per completed epoch
-     */
+    /** Returns the epoch table so far. @return one record per completed epoch */
     public List<EpochRecord> history() {
         return List.copyOf(progress.history);
     }
 
-    /**
-     * Returns every training step so far (loss, smoothed loss, learning rate, momentum).
-     *
-     * @return the steps
-     */
+    /** Returns every training step so far (loss, smoothed loss, learning rate, momentum). @return the steps */
     public List<BatchRecord> steps() {
         return List.copyOf(progress.steps);
     }
 
-    /**
-     * Returns the network.
-     *
-     * @return the network
-     */
+    /** Returns the network. @return the network */
     public Network network() {
         return network;
     }
 
-    /**
-     * Returns the data.
-     *
-     * @return the data loaders
-     */
+    /** Returns the data. @return the data loaders */
     public DataLoaders data() {
         return data;
     }
 
-    /**
-     * Returns the pretrained weights used, or null for a randomly initialised body.
-     *
-     * @return the catalogue entry
-     */
+    /** Returns the pretrained weights used, or null for a randomly initialised body. @return the catalogue entry */
     public PretrainedWeights weights() {
         return weights;
     }
 
-    /**
-     * Returns the head's shape.
-     *
-     * @return the head
-     */
+    /** Returns the head's shape. @return the head */
     public HeadSpec head() {
         return head;
     }
 
-    /**
-     * Returns what {@link #freeze()} freezes.
-     *
-     * @return the freeze mode
-     */
+    /** Returns what {@link #freeze()} freezes. @return the freeze mode */
     public FreezeMode freezeMode() {
         return freezeMode;
     }
 
-    /**
-     * Returns the seed of the head's initialisation.
-     *
-     * @return the seed
-     */
+    /** Returns the seed of the head's initialisation. @return the seed */
     public long seed() {
         return seed;
     }
 
-    /**
-     * Returns the label smoothing of the loss.
-     *
-     * @return epsilon, 0 for plain cross-entropy
-     */
+    /** Returns the label smoothing of the loss. @return epsilon, 0 for plain cross-entropy */
     public double labelSmoothing() {
         return labelSmoothing;
     }
@@ -508,20 +412,12 @@ public final class Learner implements AutoCloseable {
         return this;
     }
 
-    /**
-     * Removes a callback.
-     *
-     * @param callback the callback
-     */
+    /** Removes a callback. @param callback the callback */
     public void removeCallback(Callback callback) {
         callbacks.remove(callback);
     }
 
-    /**
-     * Returns the callbacks, in order.
-     *
-     * @return an unmodifiable view
-     */
+    /** Returns the callbacks, in order. @return an unmodifiable view */
     public List<Callback> callbacks() {
         return Collections.unmodifiableList(callbacks);
     }

@@ -1,6 +1,7 @@
 package dev.tuna.learn;
 
 import ai.djl.ndarray.types.Shape;
+import dev.tuna.TunaException;
 import dev.tuna.internal.nn.Arrays2;
 import dev.tuna.internal.train.FastAdam;
 import java.util.ArrayList;
@@ -37,6 +38,23 @@ final class LrFinder implements Callback {
         double scale = (double) epochs * perEpoch / iterations; // stage progress → sweep progress
         Schedule sweep = Schedule.exponential(start, end);
         return Stage.of(epochs, pos -> sweep.at(pos * scale), Schedule.constant(0.9));
+    }
+
+    /** Runs the sweep on the learner's loop with this callback and the callbacks that change inputs. */
+    static LrFind run(Learner learner, TrainingLoop loop, double start, double end, int iterations) {
+        if (!(start > 0 && end > start) || iterations < 2) {
+            throw TunaException.usage("lrFind needs 0 < start < end and at least 2 iterations; found " + start
+                    + ", " + end + ", " + iterations + ".");
+        }
+        int perEpoch = learner.data().train().batchCount();
+        if (perEpoch == 0) {
+            throw TunaException.badData("There are no training images for the learning-rate finder.");
+        }
+        LrFinder finder = new LrFinder(iterations);
+        List<Callback> hooks = new ArrayList<>(learner.callbacks().stream().filter(Callback::changesInputs).toList());
+        hooks.add(finder);
+        loop.run(stage(start, end, iterations, perEpoch), 0, new SmoothedLoss(), hooks, true);
+        return finder.result();
     }
 
     @Override

@@ -34,6 +34,31 @@ final class TrainingLoop {
         this.progress = progress;
     }
 
+    /** Runs a plan from a position: each stage resizes and freezes as it says, then trains. */
+    void run(Plan plan, Resume from, List<Callback> hooks) {
+        if (from.complete()) {
+            return;
+        }
+        List<Stage> stages = plan.stages();
+        for (int i = from.stage(); i < stages.size() && !learner.stopped(); i++) {
+            Stage stage = stages.get(i);
+            progress.stage = i;
+            if (stage.size() != Stage.KEEP) {
+                learner.resize(stage.size());
+            }
+            if (stage.freezeTo() != Stage.KEEP) {
+                learner.freezeTo(stage.freezeTo());
+            }
+            int epoch = i == from.stage() ? from.epoch() : 0;
+            if (epoch < stage.epochs()) {
+                if (i == from.stage()) {
+                    from.restoreOptimizer(learner.optimizer(), learner.slots());
+                }
+                run(stage, epoch, from.smoothingFor(i), hooks, false);
+            }
+        }
+    }
+
     /**
      * Runs one stage from epoch {@code fromEpoch}.
      *

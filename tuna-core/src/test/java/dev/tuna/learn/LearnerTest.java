@@ -59,6 +59,46 @@ class LearnerTest {
         }
     }
 
+    /** A custom plan runs on the same loop: every step's rates are the stage's schedules at its progress. */
+    @Test
+    void aCustomPlanRunsItsSchedulesStepByStep() {
+        Schedule warmThenDecay = Schedule.combine(0.25, Schedule.linear(1e-4, 1e-3), Schedule.cosine(1e-3, 1e-5));
+        Schedule[] groups = {pos -> 1e-5, pos -> 2e-5, warmThenDecay};
+        Schedule momentum = Schedule.linear(0.95, 0.85);
+        try (DataLoaders data = tinyData(); Learner learner = randomResnet(data)) {
+            int perEpoch = data.train().batchCount();
+            learner.fit(Plan.of(new Stage(Phase.FIT, 2, 0, groups, momentum, Stage.KEEP),
+                    Stage.of(1, Schedule.constant(3e-4), Schedule.constant(0.9)).withFreezeTo(1)));
+            assertThat(learner.frozenGroups()).isEqualTo(1);
+            List<BatchRecord> steps = learner.steps();
+            assertThat(steps).hasSize(3 * perEpoch);
+            for (int i = 0; i < 2 * perEpoch; i++) {
+                double pos = (double) i / (2 * perEpoch);
+                assertThat(steps.get(i).learningRate()).isEqualTo(warmThenDecay.at(pos)); // the head's group
+                assertThat(steps.get(i).momentum()).isEqualTo(momentum.at(pos));
+            }
+            assertThat(steps.subList(2 * perEpoch, 3 * perEpoch)).extracting(BatchRecord::learningRate)
+                    .containsOnly(3e-4);
+            assertThat(learner.history()).extracting(EpochRecord::phase).containsExactly(Phase.FIT, Phase.FIT,
+                    Phase.FIT);
+            assertThat(learner.history()).extracting(EpochRecord::epoch).containsExactly(0, 1, 0);
+        }
+    }
+
+    @Test
+    void aPlanIsCheckedWhenItIsMade() {
+        assertThatThrownBy(() -> Stage.constant(1, new double[] {1e-3})).hasMessageContaining(
+                "one learning rate per parameter group (3); found 1");
+        assertThatThrownBy(() -> Stage.of(-1, Schedule.constant(1e-3), Schedule.constant(0.9)))
+                .hasMessageContaining("at least 1; found -1");
+        assertThatThrownBy(() -> Stage.of(1, Schedule.constant(1e-3), Schedule.constant(0.9)).withFreezeTo(3))
+                .hasMessageContaining("freezeTo takes 0 to 2 groups; found 3");
+        assertThatThrownBy(Plan::of).hasMessageContaining("at least one stage");
+        assertThat(FineTune.DEFAULT.plan(3).describe()).isEqualTo(
+                "frozen 1 epoch (2 groups frozen), then unfrozen 3 epochs (0 groups frozen)");
+        assertThat(FineTune.DEFAULT.plan(2).then(FineTune.DEFAULT.plan(3)).epochs()).isEqualTo(7);
+    }
+
     @Test
     void adamStepMatchesAHandComputation() {
         try (NDManager manager = NDManager.newBaseManager(); FastAdam adam = new FastAdam(manager, FastAdam.Settings.FASTAI)) {

@@ -3,9 +3,12 @@ package dev.tuna.internal.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 /**
  * fast.ai's Adam: decoupled weight decay ({@code p ← p · (1 − lr·wd)}) skipped for batch-norm
@@ -39,6 +42,27 @@ public final class FastAdam implements AutoCloseable {
      * @param decay whether weight decay applies (false for batch-norm parameters and biases)
      */
     public record Slot(String name, Parameter parameter, int group, boolean decay) {}
+
+    /**
+     * The slots of a network's trainable parameters (batch-norm running statistics excluded), with
+     * fast.ai's decay rule: no weight decay on normalisation parameters and biases.
+     *
+     * @param parameters the parameters by name, in network order
+     * @param group the parameter group of a name
+     * @param norm whether a name belongs to a normalisation layer
+     * @return the slots in network order
+     */
+    public static List<Slot> slots(Map<String, Parameter> parameters, ToIntFunction<String> group,
+            Predicate<String> norm) {
+        List<Slot> slots = new ArrayList<>();
+        parameters.forEach((name, parameter) -> {
+            if (!name.endsWith(".running_mean") && !name.endsWith(".running_var")) {
+                boolean decay = !norm.test(name) && !name.endsWith(".bias");
+                slots.add(new Slot(name, parameter, group.applyAsInt(name), decay));
+            }
+        });
+        return slots;
+    }
 
     private static final class State {
         int step;
