@@ -4,6 +4,8 @@ import dev.tuna.TunaException;
 import dev.tuna.data.DataLoaders;
 import dev.tuna.data.ImageFolder;
 import dev.tuna.learn.BatchMix;
+import dev.tuna.learn.Budget;
+import dev.tuna.learn.Recipe;
 import dev.tuna.learn.Checkpoint;
 import dev.tuna.learn.CsvLogger;
 import dev.tuna.learn.EarlyStopping;
@@ -108,6 +110,13 @@ final class TrainCommand implements Callable<Integer> {
                     + " <size> px, then fine-tune for --epochs at --size, e.g. 128:2.")
     String progressive;
 
+    @Option(names = "--budget", paramLabel = "<duration>",
+            description = "Choose the recipe for a wall-time budget, e.g. 15m, 900s or 1h: Tuna measures this"
+                    + " machine on the first batches, then picks image size, epochs, augmentation, progressive"
+                    + " resizing, label smoothing or MixUp and TTA so that the whole job (decoding and testing"
+                    + " included) ends within it. Prints the plan before training; recorded in the model and report.")
+    String budget;
+
     @Option(names = "--early-stop", paramLabel = "<patience>[:<min-delta>]",
             description = "Stop a phase when the validation loss has not improved by at least <min-delta> (default 0)"
                     + " for <patience> epochs (fast.ai's EarlyStoppingCallback).")
@@ -136,6 +145,26 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         return run(spec.commandLine().getOut(), folder, test,
                 out != null ? out : Path.of(defaultName(folder) + "-" + model.architecture().id() + ".tuna"));
+    }
+
+    /** --budget chooses these itself: giving them too is refused, naming them. */
+    private void checkBudgetOptions() {
+        java.util.List<String> chosen = java.util.List.of("--epochs", "--size", "--progressive", "--augment",
+                "--min-scale", "--mixup", "--cutmix", "--label-smoothing", "--tta");
+        java.util.List<String> given = spec == null ? java.util.List.of() : chosen.stream()
+                .filter(name -> spec.commandLine().getParseResult().hasMatchedOption(name)).toList();
+        if (!given.isEmpty()) {
+            throw TunaException.usage("--budget chooses " + String.join(", ", given) + " itself; drop "
+                    + (given.size() == 1 ? "it" : "them") + ", or drop --budget to set them by hand.");
+        }
+        if ("auto".equalsIgnoreCase(lr.trim())) {
+            throw TunaException.usage("--budget does not include the learning-rate finder's time; drop --lr auto"
+                    + " (the budget uses fast.ai's 2e-3) or give a rate.");
+        }
+        if (resume) {
+            throw TunaException.usage("--resume does not cover --budget runs: the recipe is chosen from this"
+                    + " machine's speed when the run starts. Run the command again without --resume.");
+        }
     }
 
     /** The --early-stop callback, checked; null without the flag. */
@@ -183,6 +212,10 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The whole job: data, learner, fine-tuning, optional test, export. Also used by {@code demo}. */
     int run(PrintWriter console, Path folder, Path test, Path artifact) {
+        Budget clock = budget != null ? Budget.start(Budget.parse(budget)) : null; // everything from here counts
+        if (clock != null) {
+            checkBudgetOptions();
+        }
         if (Files.exists(artifact) && !force) {
             throw TunaException.usage("The model artifact " + artifact + " already exists; choose another --out or"
                     + " pass --force to replace it.");
@@ -214,14 +247,38 @@ final class TrainCommand implements Callable<Integer> {
         if (small != null) {
             spec = spec.resize(small[0], data.resize);
         }
+        Recipe recipe = null;
+        if (clock != null) {
+            console.printf(Locale.ROOT, "Measuring this machine for a budget of %s...%n", budget);
+            console.flush();
+            recipe = clock.choose(spec, arch, choice.entry() != null && choice.entry().tfSamePadding(), test);
+            console.println(recipe.describe());
+            console.flush();
+            spec = recipe.data(spec);
+        }
         try (DataLoaders loaders = spec.dataloaders()) {
             console.print(loaders.summary().format(5));
             console.flush();
-            try (Learner learner = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
+            if (clock != null) {
+                Recipe fitted = clock.refit(recipe);
+                if (!fitted.describe().equals(recipe.describe())) {
+                    console.println("after decoding, " + fitted.describe());
+                }
+                recipe = fitted;
+            }
+            var builder = Learner.builder(loaders).architecture(arch).weights(choice.entry()).weightsFile(choice.file())
                     .catalog(WeightsChoice.catalog()).seed(data.seed)
                     .freezeMode(model.freezeMode).labelSmoothing(labelSmoothing)
-                    .console(System.out, System.console() != null)
-                    .build()) {
+                    .console(System.out, System.console() != null);
+            if (recipe != null) {
+                builder.recipe(recipe);
+            }
+            Budget.Guard guard = clock != null ? clock.guard(recipe) : null;
+            boolean testTta = recipe != null ? recipe.tta() : tta;
+            try (Learner learner = builder.build()) {
+                if (guard != null) {
+                    learner.addCallback(guard);
+                }
                 if (mix != null) {
                     learner.addCallback(mix);
                 }
@@ -247,7 +304,7 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 long start = System.nanoTime();
                 FineTune settings = FineTune.DEFAULT.withBaseLr(baseLr);
-                Plan plan = settings.plan(epochs);
+                Plan plan = recipe != null ? recipe.plan(settings) : settings.plan(epochs);
                 if (small != null) {
                     console.printf(Locale.ROOT, "Progressive resizing: %d epoch%s at %d px, then %d at %d px%n",
                             small[1], small[1] == 1 ? "" : "s", small[0], epochs, data.size);
@@ -257,25 +314,36 @@ final class TrainCommand implements Callable<Integer> {
                 learner.fit(plan, checkpoints, resume);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 console.printf(Locale.ROOT, "Trained in %.1f s%n", seconds);
+                if (guard != null && guard.stopped()) {
+                    console.printf(Locale.ROOT, "Stopped after %d epochs to stay within the budget of %s (this machine"
+                            + " ran slower than measured).%n", learner.history().size(), budget);
+                }
                 Predictions predictions = null;
                 if (test != null) {
-                    predictions = learner.evaluate(test, tta);
+                    predictions = learner.evaluate(test, testTta);
                     console.println(predictions.accuracyLine("Test"));
                     console.print(predictions.confusionTable());
                 }
                 learner.export(artifact, force);
                 Checkpoint.delete(checkpoints); // the model is safe: nothing left to resume
                 console.println("Model: " + artifact.toAbsolutePath());
+                if (clock != null) {
+                    console.printf(Locale.ROOT, "Budget: %.0f s of %s used before the report%n", clock.elapsedSeconds(),
+                            budget);
+                }
                 TrainingReport page = new TrainingReport("Tuna training report: " + defaultName(folder))
                         .setting("data", folder.toAbsolutePath()).setting("architecture", arch.id())
-                        .setting("weights", choice.describe()).setting("epochs", "1 frozen + " + epochs + " unfrozen")
+                        .setting("weights", choice.describe()).setting("epochs", recipe != null ? recipe.totalEpochs() + " (budget " + budget + ": "
+                                + recipe.describe() + ")" : "1 frozen + " + epochs + " unfrozen")
                         .setting("base learning rate", String.format(Locale.ROOT, "%.2e%s", baseLr,
                                 found != null ? " (learning-rate finder)" : ""))
-                        .setting("size", data.size + " px, " + data.resize.name().toLowerCase(Locale.ROOT)
-                                + (small != null ? " (first " + small[1] + " epochs at " + small[0] + " px)" : ""))
+                        .setting("size", (recipe != null ? recipe.size() : data.size) + " px, " + data.resize.name().toLowerCase(Locale.ROOT)
+                                + (small != null ? " (first " + small[1] + " epochs at " + small[0] + " px)" : "")
+                                + (recipe != null && recipe.progressive() ? " (first " + (1 + recipe.smallEpochs())
+                                        + " epochs at " + recipe.smallSize() + " px)" : ""))
                         .setting("validation", data.validPct + " (seed " + data.seed + ")")
-                        .setting("batch size", data.batchSize).setting("augmentation", data.augment())
-                        .setting("label smoothing", labelSmoothing)
+                        .setting("batch size", data.batchSize).setting("augmentation", recipe != null ? "fastai" : data.augment())
+                        .setting("label smoothing", recipe != null ? recipe.labelSmoothing() : labelSmoothing)
                         .setting("batch mixing", mix == null ? "none" : mix.id() + " (alpha " + mix.alpha() + ")")
                         .setting("threads", dev.tuna.internal.engine.Threads.intraOp())
                         .setting("training time", String.format(Locale.ROOT, "%.1f s%s", seconds,

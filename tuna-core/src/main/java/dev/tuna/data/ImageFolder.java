@@ -118,6 +118,15 @@ public final class ImageFolder {
     }
 
     /**
+     * Returns how items are split into training and validation.
+     *
+     * @return the splitter
+     */
+    public Splitter splitter() {
+        return splitter;
+    }
+
+    /**
      * Sets the square image size and how images are brought to it.
      *
      * @param size side in pixels (8 to 4096)

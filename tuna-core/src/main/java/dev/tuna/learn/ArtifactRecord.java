@@ -46,6 +46,12 @@ final class ArtifactRecord {
             }
         }
         training.addProperty("freezeMode", learner.freezeMode().id());
+        if (learner.lastPlan != null) {
+            training.addProperty("plan", learner.lastPlan.describe());
+        }
+        if (learner.recipe != null) {
+            training.add("recipe", learner.recipe.toJson());
+        }
         JsonArray rows = new JsonArray();
         for (EpochRecord r : learner.history()) {
             JsonObject row = new JsonObject();

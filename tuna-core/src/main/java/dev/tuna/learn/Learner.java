@@ -60,6 +60,8 @@ public final class Learner implements AutoCloseable {
     private final TrainingLoop loop = new TrainingLoop(this, progress);
     private volatile boolean stopRequested;
     private int frozenGroups;
+    Recipe recipe; // the recipe the learner was built for, recorded in exports (null when none)
+    Plan lastPlan; // the last plan run, recorded in exports
 
     Learner(DataLoaders data, Network network, PretrainedWeights weights, NDManager manager, FastAdam optimizer,
             List<Callback> callbacks, double labelSmoothing, long seed, HeadSpec head, FreezeMode freezeMode) {
@@ -217,6 +219,7 @@ public final class Learner implements AutoCloseable {
      */
     public void fit(Plan plan) {
         stopRequested = false;
+        lastPlan = plan;
         loop.run(plan, Resume.START, callbacks);
     }
 
@@ -241,6 +244,7 @@ public final class Learner implements AutoCloseable {
         List<Callback> all = new ArrayList<>(callbacks);
         all.add(writer);
         stopRequested = false;
+        lastPlan = plan;
         loop.run(plan, from, all);
         writer.complete();
     }

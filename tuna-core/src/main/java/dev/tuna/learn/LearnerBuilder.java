@@ -41,6 +41,7 @@ public final class LearnerBuilder {
     private WeightCatalog catalog;
     private int recalibrationImages = 256;
     private FreezeMode freezeMode = FreezeMode.TRAIN_BN;
+    private Recipe recipe;
 
     LearnerBuilder(DataLoaders data) {
         this.data = Objects.requireNonNull(data, "data");
@@ -182,6 +183,20 @@ public final class LearnerBuilder {
     }
 
     /**
+     * Builds the learner for a recipe: its label smoothing and callbacks (MixUp); the recipe is recorded
+     * in exported models. The data must come from {@link Recipe#data}; train with {@link Recipe#plan}.
+     *
+     * @param recipe the recipe, e.g. from {@link Budget}
+     * @return this builder
+     */
+    public LearnerBuilder recipe(Recipe recipe) {
+        this.recipe = Objects.requireNonNull(recipe);
+        labelSmoothing(recipe.labelSmoothing());
+        recipe.callbacks().forEach(this::callback);
+        return this;
+    }
+
+    /**
      * Sets how many training images measure batch-norm statistics for weights with folded batch norm.
      *
      * @param images the number of images (256 by default)
@@ -215,8 +230,10 @@ public final class LearnerBuilder {
             if (console != null) {
                 all.add(0, new ConsoleReporter(console, terminal));
             }
-            return new Learner(data, network, weights, manager, new FastAdam(manager, optimizer), all,
+            Learner learner = new Learner(data, network, weights, manager, new FastAdam(manager, optimizer), all,
                     labelSmoothing, seed, head, freezeMode);
+            learner.recipe = recipe;
+            return learner;
         } catch (RuntimeException e) {
             manager.close();
             throw e;

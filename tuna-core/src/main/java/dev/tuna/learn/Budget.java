@@ -1,0 +1,359 @@
+package dev.tuna.learn;
+
+import dev.tuna.TunaException;
+import dev.tuna.data.ImageFolder;
+import dev.tuna.data.ImageList;
+import dev.tuna.data.Split;
+import dev.tuna.model.Architecture;
+import java.nio.file.Path;
+import dev.tuna.transform.AugTransforms;
+import dev.tuna.transform.Tta;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Chooses a {@link Recipe} for a wall-time budget from this machine's measured {@link Throughput} and the
+ * size of the data — never from a test folder's contents (only its image count, to budget its
+ * evaluation). The clock starts when the budget is made, so everything after counts: measuring,
+ * decoding, training, validation, testing.
+ *
+ * <p>The rules (see BENCHMARKS.md, "Recipes for a time budget", for the measurements behind them):
+ * <ol>
+ *   <li>Always fast.ai's {@code aug_transforms} and label smoothing 0.1 (both help at every epoch count
+ *       measured; Müller et al. 2019 for smoothing); MixUp only from 20 epochs on (it needs long training,
+ *       as fast.ai's documentation and Kolesnikov et al.'s BiT-HyperRule say).</li>
+ *   <li>Epochs: aim at BiT-HyperRule's 500 steps for small datasets, between {@value #MIN_EPOCHS} and
+ *       {@value #MAX_EPOCHS} epochs in all (one frozen).</li>
+ *   <li>Size: the largest of 224, 192, 160 and 128 px (224 is what ImageNet weights were trained at)
+ *       at which at least {@value #MIN_EPOCHS} epochs fit; from 6 epochs on, progressive resizing (the
+ *       first third of the unfrozen epochs at about 0.7× the size) buys epochs. Spare time goes to more
+ *       epochs, up to the step target.</li>
+ *   <li>Test-time augmentation when testing with it costs at most 10% of the budget.</li>
+ *   <li>A budget in which not even one frozen and one unfrozen epoch at 128 px fit is refused, with the
+ *       smallest budget that would work.</li>
+ * </ol>
+ */
+public final class Budget {
+    /** The fewest epochs (frozen included) the size rule aims at: fast.ai's default 1 + 3. */
+    public static final int MIN_EPOCHS = 4;
+    /** The most epochs a budget plans. */
+    public static final int MAX_EPOCHS = 40;
+    /** BiT-HyperRule's schedule length for datasets under 20,000 images. */
+    static final int TARGET_STEPS = 500;
+    private static final int[] SIZES = {224, 192, 160, 128};
+    /** Saving a checkpoint, recording the epoch: per epoch. */
+    private static final double EPOCH_OVERHEAD_SECONDS = 1.5;
+    /** Building the learner, exporting the artifact, writing the report. */
+    private static final double FIXED_SECONDS = 8;
+    /** The estimate is aimed this far below the budget, for the unmeasured. */
+    private static final double MARGIN = 0.95;
+
+    private final Duration limit;
+    private final long start;
+    private Workload work;
+    private Throughput speed;
+
+    private Budget(Duration limit, long start) {
+        this.limit = limit;
+        this.start = start;
+    }
+
+    /**
+     * Starts the clock on a budget.
+     *
+     * @param limit the wall time the whole job may take
+     * @return the budget
+     */
+    public static Budget start(Duration limit) {
+        if (limit.isNegative() || limit.isZero()) {
+            throw TunaException.usage("A time budget must be positive; found " + limit + ".");
+        }
+        return new Budget(limit, System.nanoTime());
+    }
+
+    /**
+     * Parses a duration as people write it: {@code 15m}, {@code 900s}, {@code 1h30m}, {@code 90} (seconds).
+     *
+     * @param text the duration
+     * @return the duration
+     * @throws TunaException ({@code USAGE}) saying what is accepted
+     */
+    public static Duration parse(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        if (t.matches("\\d+(\\.\\d+)?")) {
+            return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
+        }
+        if (t.matches("(\\d+(\\.\\d+)?(h|m|min|s))+")) {
+            double seconds = 0;
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(h|min|m|s)").matcher(t);
+            while (m.find()) {
+                double value = Double.parseDouble(m.group(1));
+                seconds += value * switch (m.group(2)) {
+                    case "h" -> 3600;
+                    case "m", "min" -> 60;
+                    default -> 1;
+                };
+            }
+            if (seconds > 0) {
+                return Duration.ofMillis(Math.round(seconds * 1000));
+            }
+        }
+        throw TunaException.usage("A time budget looks like 15m, 900s, 1h30m or 600 (seconds); found '" + text + "'.");
+    }
+
+    /**
+     * Returns the budget.
+     *
+     * @return the limit
+     */
+    public Duration limit() {
+        return limit;
+    }
+
+    /**
+     * Returns the seconds since the clock started.
+     *
+     * @return elapsed seconds
+     */
+    public double elapsedSeconds() {
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Returns the seconds left.
+     *
+     * @return the remaining seconds (negative when over)
+     */
+    public double remainingSeconds() {
+        return limit.toMillis() / 1000.0 - elapsedSeconds();
+    }
+
+    /**
+     * Measures this machine ({@link Throughput#measure}) and chooses the recipe for the time left: the
+     * data is scanned and split as training will split it; of {@code test}, only the images are counted.
+     *
+     * @param spec the data
+     * @param architecture the architecture
+     * @param tfSamePadding whether the weights use TensorFlow padding
+     * @param test the test folder evaluated after training, or null
+     * @return the recipe
+     * @throws TunaException ({@code USAGE}) when the budget is too small, with the smallest that would work
+     */
+    public Recipe choose(ImageFolder spec, Architecture architecture, boolean tfSamePadding, Path test) {
+        ImageList list = spec.scan();
+        Split split = spec.splitter().split(list.items());
+        int testImages = test == null ? 0 : ImageFolder.from(test).scan().items().size();
+        work = new Workload(split.train().length, split.valid().length, testImages, spec.batchSize());
+        speed = Throughput.measure(spec, architecture, tfSamePadding, list.classes().size());
+        return choose(work, speed);
+    }
+
+    /**
+     * Returns the last measurement of {@link #choose(ImageFolder, Architecture, boolean, Path)}.
+     *
+     * @return the throughput, or null before measuring
+     */
+    public Throughput throughput() {
+        return speed;
+    }
+
+    /**
+     * Fits the chosen recipe to the time left after its data is decoded; see
+     * {@link #refit(Recipe, Workload, Throughput)}.
+     *
+     * @param recipe the recipe chosen by {@link #choose(ImageFolder, Architecture, boolean, Path)}
+     * @return the recipe to train
+     */
+    public Recipe refit(Recipe recipe) {
+        if (work == null) {
+            throw new IllegalStateException("refit(recipe) follows choose(spec, ...)");
+        }
+        return refit(recipe, work, speed);
+    }
+
+    /**
+     * Chooses the recipe for the time left.
+     *
+     * @param work what has to be done
+     * @param speed this machine's speed
+     * @return the recipe
+     * @throws TunaException ({@code USAGE}) when the budget is too small, with the smallest that would work
+     */
+    public Recipe choose(Workload work, Throughput speed) {
+        return choose(remainingSeconds(), limit.toMillis() / 1000.0, work, speed);
+    }
+
+    /**
+     * The rules above, as a pure function of the time available.
+     *
+     * @param seconds the seconds left for decoding, training and testing
+     * @param budgetSeconds the whole budget (for the share test-time augmentation may take)
+     * @param work what has to be done
+     * @param speed this machine's speed
+     * @return the recipe
+     */
+    static Recipe choose(double seconds, double budgetSeconds, Workload work, Throughput speed) {
+        double available = seconds * MARGIN;
+        int target = Math.max(MIN_EPOCHS, Math.min(MAX_EPOCHS,
+                (int) Math.ceil((double) TARGET_STEPS / Math.max(1, work.stepsPerEpoch())) + 1));
+        for (int size : SIZES) {
+            Recipe best = null;
+            for (int epochs = MIN_EPOCHS; epochs <= target; epochs++) { // not monotonic: progressive from 6 on
+                Recipe candidate = recipe(size, epochs, work, speed, budgetSeconds);
+                if (candidate.estimatedSeconds() <= available) {
+                    best = candidate;
+                }
+            }
+            if (best != null) {
+                return best;
+            }
+        }
+        int smallest = SIZES[SIZES.length - 1];
+        for (int epochs = MIN_EPOCHS - 1; epochs >= 2; epochs--) { // fewer epochs at the smallest size
+            Recipe candidate = recipe(smallest, epochs, work, speed, budgetSeconds);
+            if (candidate.estimatedSeconds() <= available) {
+                return candidate;
+            }
+        }
+        Recipe minimum = recipe(smallest, 2, work, speed, 0);
+        double needed = minimum.estimatedSeconds() / MARGIN + (budgetSeconds - seconds);
+        throw TunaException.usage(String.format(Locale.ROOT, "A budget of %s is too small for this data on this"
+                + " machine: even 1 frozen and 1 unfrozen epoch at %d px would take about %s (%d training and %d"
+                + " validation images at %.0f images/s). Give at least --budget %s.", Recipe.minutes(budgetSeconds),
+                smallest, Recipe.minutes(needed), work.trainImages(), work.validImages(), 1 / speed.train(smallest),
+                (long) Math.ceil(needed / 60) + "m"));
+    }
+
+    /**
+     * Fits a chosen recipe to the time actually left once its data is decoded: the same sizes, as many
+     * epochs as now fit (at least 2, at most the recipe's own), so a slow decode or a slower machine
+     * shortens training instead of overrunning the budget.
+     *
+     * @param recipe the recipe chosen before decoding
+     * @param work what has to be done
+     * @param speed this machine's speed
+     * @return the recipe to train
+     */
+    public Recipe refit(Recipe recipe, Workload work, Throughput speed) {
+        double available = remainingSeconds() * MARGIN;
+        double decoded = work.images() * speed.decodeSeconds(); // already paid
+        Recipe best = null;
+        for (int total = 2; total <= recipe.totalEpochs(); total++) {
+            Recipe candidate = recipe(recipe.size(), total, work, speed, recipe.tta() ? Double.MAX_VALUE : 0);
+            if (candidate.progressive() != recipe.progressive()) {
+                continue;
+            }
+            double seconds = candidate.estimatedSeconds() - decoded;
+            if (seconds <= available || best == null) {
+                best = new Recipe(candidate.size(), candidate.smallSize(), candidate.smallEpochs(), candidate.epochs(),
+                        recipe.augment(), recipe.labelSmoothing(), recipe.mixup(), recipe.tta(),
+                        elapsedSeconds() + seconds);
+            }
+        }
+        return best != null ? best : recipe;
+    }
+
+    /**
+     * A callback that keeps a running recipe within the budget: after each epoch it projects the time
+     * still needed (the epochs left, at the pace of the epoch just measured scaled to their image size,
+     * and the test) and stops training when that would end more than 8% over the budget — a last resort
+     * for a machine that became slower than measured, since an interrupted schedule costs accuracy.
+     *
+     * @param recipe the recipe being trained
+     * @return the guard; {@link Guard#stopped()} tells whether it stopped training
+     */
+    public Guard guard(Recipe recipe) {
+        return new Guard(recipe);
+    }
+
+    /** See {@link #guard(Recipe)}. */
+    public final class Guard implements Callback {
+        private final Recipe recipe;
+        private int epochs;
+        private boolean stopped;
+
+        private Guard(Recipe recipe) {
+            this.recipe = recipe;
+        }
+
+        @Override
+        public void onEpochEnd(Learner learner, EpochRecord record) {
+            epochs++;
+            int left = recipe.totalEpochs() - epochs;
+            if (left <= 0) {
+                return;
+            }
+            double projected = elapsedSeconds() + left * record.seconds(); // unmeasured: at this epoch's pace
+            if (speed != null) {
+                int now = learner.data().spec().size();
+                double pace = record.seconds() / epochSeconds(now, work, speed);
+                projected = elapsedSeconds() + pace * (left * epochSeconds(recipe.size(), work, speed)
+                        + work.testImages() * (speed.decodeSeconds()
+                        + speed.eval(recipe.size()) * (recipe.tta() ? 1 + Tta.FASTAI_PASSES : 1)));
+            }
+            if (projected > 1.08 * limit.toMillis() / 1000.0) {
+                stopped = true;
+                learner.stop();
+            }
+        }
+
+        /**
+         * Whether the guard stopped training to stay within the budget.
+         *
+         * @return true when it did
+         */
+        public boolean stopped() {
+            return stopped;
+        }
+    }
+
+    /** The recipe with {@code total} epochs (one frozen) at {@code size}, and its estimated wall time. */
+    static Recipe recipe(int size, int total, Workload work, Throughput speed, double budgetSeconds) {
+        int unfrozen = total - 1;
+        boolean progressive = total >= 6;
+        int small = progressive ? smallSize(size) : 0;
+        int smallEpochs = progressive ? Math.max(1, unfrozen / 3) : 0;
+        int large = unfrozen - smallEpochs;
+        double seconds = FIXED_SECONDS + work.images() * speed.decodeSeconds() * (progressive ? 2 : 1);
+        seconds += epochSeconds(progressive ? small : size, work, speed) * (1 + smallEpochs)
+                + epochSeconds(size, work, speed) * large;
+        double test = work.testImages() * (speed.decodeSeconds() + speed.eval(size));
+        double tta = work.testImages() * speed.eval(size) * Tta.FASTAI_PASSES;
+        boolean useTta = budgetSeconds > 0 && tta <= 0.1 * budgetSeconds;
+        seconds += test + (useTta ? tta : 0);
+        double smoothing = 0.1;
+        double mixup = total >= 20 ? 0.4 : 0;
+        return new Recipe(size, small, smallEpochs, large, AugTransforms.FASTAI, smoothing, mixup, useTta || work.testImages() == 0,
+                seconds);
+    }
+
+    private static double epochSeconds(int size, Workload work, Throughput speed) {
+        return work.stepsPerEpoch() * (double) work.batchSize() * speed.train(size)
+                + work.validImages() * speed.eval(size) + EPOCH_OVERHEAD_SECONDS;
+    }
+
+    /** About 0.7× the size, a multiple of 16 px. */
+    static int smallSize(int size) {
+        return Math.max(64, (int) Math.round(size * 0.7 / 16) * 16);
+    }
+
+    /**
+     * What a budgeted job has to do.
+     *
+     * @param trainImages training images
+     * @param validImages validation images
+     * @param testImages test images (0 without a test folder)
+     * @param batchSize the batch size
+     */
+    public record Workload(int trainImages, int validImages, int testImages, int batchSize) {
+        /** Training steps per epoch (the last partial batch is dropped). */
+        int stepsPerEpoch() {
+            return trainImages / batchSize;
+        }
+
+        /** Images decoded for training and validation. */
+        int images() {
+            return trainImages + validImages;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.tuna.learn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tuna.TunaException;
+import dev.tuna.data.DataLoaders;
+import dev.tuna.data.ImageFolder;
+import dev.tuna.model.Architecture;
+import dev.tuna.testing.Datasets;
+import dev.tuna.transform.AugTransforms;
+import dev.tuna.transform.ResizeMethod;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BudgetTest {
+    /** A 2-core machine like the reference one: MobileNetV2 at 39 / 26 images/s (128 / 224 px) training. */
+    static final Throughput TWO_CORES = new Throughput(64, new int[] {128, 224}, new double[] {1 / 39.8, 1 / 25.7},
+            new double[] {1 / 208.0, 1 / 90.0}, 1 / 300.0);
+    /** The flowers folder: 3,254 training and 813 validation images, 250 test images. */
+    static final Budget.Workload FLOWERS = new Budget.Workload(3254, 813, 250, 64);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void durationsAreReadAsPeopleWriteThem() {
+        assertThat(Budget.parse("15m")).isEqualTo(Duration.ofMinutes(15));
+        assertThat(Budget.parse("900s")).isEqualTo(Duration.ofSeconds(900));
+        assertThat(Budget.parse("1h30m")).isEqualTo(Duration.ofMinutes(90));
+        assertThat(Budget.parse(" 2.5min ")).isEqualTo(Duration.ofSeconds(150));
+        assertThat(Budget.parse("600")).isEqualTo(Duration.ofSeconds(600));
+        for (String bad : new String[] {"fast", "15 minutes", "-5m", "0m", ""}) {
+            assertThatThrownBy(() -> Budget.start(Budget.parse(bad))).isInstanceOf(TunaException.class)
+                    .hasMessageContaining("budget");
+        }
+    }
+
+    @Test
+    void theChosenRecipeFitsTheTimeAndGrowsWithIt() {
+        Recipe previous = null;
+        for (int minutes : new int[] {5, 10, 15, 30, 60}) {
+            double seconds = minutes * 60;
+            Recipe recipe = Budget.choose(seconds, seconds, FLOWERS, TWO_CORES);
+            assertThat(recipe.estimatedSeconds()).as("%d min", minutes).isLessThanOrEqualTo(seconds);
+            assertThat(recipe.augment()).isEqualTo(AugTransforms.FASTAI);
+            assertThat(recipe.labelSmoothing()).isEqualTo(0.1);
+            assertThat(recipe.totalEpochs()).isGreaterThanOrEqualTo(minutes >= 10 ? Budget.MIN_EPOCHS : 2);
+            if (previous != null) { // more time never buys a smaller image or fewer epochs
+                assertThat(recipe.size()).isGreaterThanOrEqualTo(previous.size());
+                assertThat(recipe.size() > previous.size() || recipe.totalEpochs() >= previous.totalEpochs()).isTrue();
+            }
+            previous = recipe;
+        }
+        Recipe fifteen = Budget.choose(900, 900, FLOWERS, TWO_CORES);
+        assertThat(fifteen.size()).isEqualTo(224);
+        assertThat(fifteen.progressive()).isTrue(); // progressive resizing buys epochs from 6 on
+        assertThat(fifteen.tta()).isTrue(); // 250 test images × 5 passes: well under 10% of 15 min
+        assertThat(fifteen.mixup()).isZero(); // MixUp needs 20 epochs or more
+        Recipe hour = Budget.choose(3600, 3600, FLOWERS, TWO_CORES);
+        assertThat(hour.totalEpochs()).isEqualTo(1 + (int) Math.ceil(500.0 / (3254 / 64))); // BiT's 500 steps
+    }
+
+    @Test
+    void smallDatasetsGetMoreEpochsAndMixupWhenThereIsTime() {
+        Budget.Workload small = new Budget.Workload(240, 60, 0, 64); // 3 steps per epoch
+        Recipe recipe = Budget.choose(900, 900, small, TWO_CORES);
+        assertThat(recipe.totalEpochs()).isEqualTo(Budget.MAX_EPOCHS);
+        assertThat(recipe.mixup()).isEqualTo(0.4);
+        assertThat(recipe.tta()).isTrue(); // no test folder: recommended for predictions, costs nothing here
+    }
+
+    @Test
+    void aBudgetTooSmallIsRefusedWithTheSmallestThatWorks() {
+        assertThatThrownBy(() -> Budget.choose(60, 60, FLOWERS, TWO_CORES)).isInstanceOf(TunaException.class)
+                .hasMessageContaining("A budget of 60 s is too small")
+                .hasMessageContaining("3254 training and 813 validation images")
+                .hasMessageContaining("Give at least --budget 4m");
+        Recipe smallest = Budget.choose(240, 240, FLOWERS, TWO_CORES); // what the message asked for works
+        assertThat(smallest.size()).isEqualTo(128);
+        assertThat(smallest.estimatedSeconds()).isLessThanOrEqualTo(240);
+        assertThatThrownBy(() -> Budget.choose(200, 200, FLOWERS, TWO_CORES)).hasMessageContaining("4m");
+    }
+
+    @Test
+    void testTimeAugmentationOnlyWhenItIsCheap() {
+        Budget.Workload bigTest = new Budget.Workload(3254, 813, 20_000, 64);
+        Recipe recipe = Budget.choose(1800, 1800, bigTest, TWO_CORES);
+        assertThat(recipe.tta()).isFalse(); // 20,000 × 5 passes would take over 10% of the budget
+        assertThat(recipe.estimatedSeconds()).isLessThanOrEqualTo(1800);
+    }
+
+    @Test
+    void aRecipeIsAPlanWithItsSizesAndALineForPeople() {
+        Recipe recipe = new Recipe(224, 160, 2, 5, AugTransforms.FASTAI, 0.1, 0, true, 840);
+        Plan plan = recipe.plan(FineTune.DEFAULT);
+        assertThat(plan.stages()).extracting(Stage::phase).containsExactly(Phase.FROZEN, Phase.UNFROZEN,
+                Phase.UNFROZEN);
+        assertThat(plan.stages()).extracting(Stage::size).containsExactly(160, 160, 224);
+        assertThat(plan.stages()).extracting(Stage::epochs).containsExactly(1, 2, 5);
+        assertThat(recipe.describe()).isEqualTo(
+                "plan: 160→224 px, 1+7 epochs (3 at 160 px), aug_transforms, label smoothing 0.1, TTA; estimated 14 min");
+        assertThat(recipe.toJson().get("size").getAsInt()).isEqualTo(224);
+        ImageFolder spec = recipe.data(ImageFolder.from(dir).resize(192, ResizeMethod.SQUISH));
+        assertThat(spec.size()).isEqualTo(160);
+        assertThat(spec.augment()).isEqualTo(AugTransforms.FASTAI);
+    }
+
+    @Test
+    void theGuardStopsTrainingThatWouldOverrunTheBudget() {
+        Datasets.folder(dir.resolve("data"), Map.of("a", 8, "b", 8));
+        Budget budget = Budget.start(Duration.ofMillis(1)); // already over: any epoch left is too many
+        Recipe recipe = new Recipe(32, 0, 0, 3, null, 0, 0, false, 1);
+        try (DataLoaders data = ImageFolder.from(dir.resolve("data")).resize(32, ResizeMethod.SQUISH).batchSize(4)
+                .dataloaders();
+             Learner learner = Learner.builder(data).architecture(Architecture.MOBILENET_V2).weights(null)
+                     .console(null, false).build()) {
+            Budget.Guard guard = budget.guard(recipe);
+            learner.addCallback(guard);
+            learner.fit(recipe.plan(FineTune.DEFAULT));
+            assertThat(guard.stopped()).isTrue();
+            assertThat(learner.history()).hasSize(1);
+        }
+    }
+}
