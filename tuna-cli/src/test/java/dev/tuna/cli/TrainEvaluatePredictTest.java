@@ -190,6 +190,46 @@ class TrainEvaluatePredictTest {
         assertThat(form.err()).contains("--progressive takes <size>:<epochs>");
     }
 
+    /** --budget measures, prints its plan, trains it, records it, and ends within the budget (+10%). */
+    @Test
+    void aBudgetChoosesThePlanAndKeepsToIt() throws IOException {
+        Path model = dir.resolve("budget.tuna");
+        Run run = tuna("train", dir.resolve("data").toString(), "--arch", "mobilenet_v2", "--weights", "none",
+                "--bs", "4", "--budget", "90s", "--test", dir.resolve("test").toString(), "--out", model.toString());
+        assertThat(run.code()).as(run.err() + run.out()).isZero();
+        assertThat(run.out()).contains("Measuring this machine for a budget of 90s").containsPattern(
+                "plan: [0-9→]+ px, 1\\+\\d+ epochs.*, aug_transforms, label smoothing 0.1.*; estimated \\d+ s");
+        double used = Double.parseDouble(run.out().lines().filter(l -> l.startsWith("Budget: ")).findFirst()
+                .orElseThrow().split(" ")[1]);
+        assertThat(used).isLessThanOrEqualTo(99);
+        JsonObject training = JsonParser.parseString(Files.readString(model.resolve("model.json"))).getAsJsonObject()
+                .getAsJsonObject("training");
+        JsonObject recipe = training.getAsJsonObject("recipe");
+        assertThat(recipe.get("description").getAsString()).startsWith("plan: ");
+        int planned = 1 + recipe.get("epochs").getAsInt()
+                + (recipe.has("smallEpochs") ? recipe.get("smallEpochs").getAsInt() : 0);
+        if (run.out().contains("to stay within the budget")) { // the machine slowed down: the guard stopped early
+            assertThat(training.getAsJsonArray("history").size()).isLessThan(planned);
+        } else {
+            assertThat(training.getAsJsonArray("history")).hasSize(planned);
+        }
+        assertThat(training.get("labelSmoothing").getAsDouble()).isEqualTo(0.1);
+        assertThat(Files.readString(dir.resolve("budget.tuna-report.html"))).contains("plan: ");
+
+        Run chosen = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--budget", "10m",
+                "--epochs", "5", "--tta");
+        assertThat(chosen.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(chosen.err()).contains("--budget chooses --epochs, --tta itself; drop them");
+        Run form = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--budget", "soon");
+        assertThat(form.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(form.err()).contains("A time budget looks like 15m, 900s, 1h30m or 600 (seconds); found 'soon'");
+        Run tiny = tuna("train", dir.resolve("data").toString(), "--arch", "mobilenet_v2", "--weights", "none",
+                "--bs", "4", "--budget", "2s", "--out", dir.resolve("tiny.tuna").toString());
+        assertThat(tiny.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(tiny.err()).contains("is too small for this data on this machine").contains("Give at least --budget");
+        assertThat(dir.resolve("tiny.tuna")).doesNotExist();
+    }
+
     @Test
     void earlyStoppingSaveBestAndTheCsvLogWork() throws IOException {
         Path model = dir.resolve("stopped.tuna");

@@ -255,8 +255,8 @@ public final class Budget {
 
     /**
      * A callback that keeps a running recipe within the budget: after each epoch it projects the time
-     * still needed (the epochs left, at the pace of the epoch just measured scaled to their image size,
-     * and the test) and stops training when that would end more than 8% over the budget — a last resort
+     * still needed (the epochs left and the test, at the pace of the epochs so far relative to the
+     * measurement, so one slow epoch does not decide) and stops training when that would end more than 8% over the budget — a last resort
      * for a machine that became slower than measured, since an interrupted schedule costs accuracy.
      *
      * @param recipe the recipe being trained
@@ -270,6 +270,8 @@ public final class Budget {
     public final class Guard implements Callback {
         private final Recipe recipe;
         private int epochs;
+        private double actual; // seconds of the epochs so far
+        private double estimated; // what the measurement said they would take
         private boolean stopped;
 
         private Guard(Recipe recipe) {
@@ -283,10 +285,11 @@ public final class Budget {
             if (left <= 0) {
                 return;
             }
-            double projected = elapsedSeconds() + left * record.seconds(); // unmeasured: at this epoch's pace
-            if (speed != null) {
-                int now = learner.data().spec().size();
-                double pace = record.seconds() / epochSeconds(now, work, speed);
+            actual += record.seconds();
+            double projected = elapsedSeconds() + left * actual / epochs; // unmeasured: at the mean pace so far
+            if (speed != null) { // the pace so far against the measurement, applied to the epochs left
+                estimated += epochSeconds(learner.data().spec().size(), work, speed);
+                double pace = actual / estimated;
                 projected = elapsedSeconds() + pace * (left * epochSeconds(recipe.size(), work, speed)
                         + work.testImages() * (speed.decodeSeconds()
                         + speed.eval(recipe.size()) * (recipe.tta() ? 1 + Tta.FASTAI_PASSES : 1)));
