@@ -20,10 +20,11 @@ import java.util.Locale;
  * <p>The rules (see BENCHMARKS.md, "Recipes for a time budget", for the measurements behind them):
  * <ol>
  *   <li>Always fast.ai's {@code aug_transforms} and label smoothing 0.1 (both help at every epoch count
- *       measured; Müller et al. 2019 for smoothing); MixUp only from 20 epochs on (it needs long training,
- *       as fast.ai's documentation and Kolesnikov et al.'s BiT-HyperRule say).</li>
- *   <li>Epochs: aim at BiT-HyperRule's 500 steps for small datasets, between {@value #MIN_EPOCHS} and
- *       {@value #MAX_EPOCHS} epochs in all (one frozen).</li>
+ *       measured; Müller et al. 2019 for smoothing); MixUp (alpha 0.4, fast.ai's) only from 20,000
+ *       training images on (BiT-HyperRule, Kolesnikov et al. 2020, uses it only for datasets of that size).</li>
+ *   <li>Epochs: aim at BiT-HyperRule's schedule length in steps (500 under 20,000 images, 10,000 under
+ *       500,000), counted at Tuna's batch size (BiT's batches are 8× larger), between
+ *       {@value #MIN_EPOCHS} and {@value #MAX_EPOCHS} epochs in all (one frozen).</li>
  *   <li>Size: the largest of 224, 192, 160 and 128 px (224 is what ImageNet weights were trained at)
  *       at which at least {@value #MIN_EPOCHS} epochs fit; from 6 epochs on, progressive resizing (the
  *       first third of the unfrozen epochs at about 0.7× the size) buys epochs. Spare time goes to more
@@ -38,9 +39,13 @@ public final class Budget {
     public static final int MIN_EPOCHS = 4;
     /** The most epochs a budget plans. */
     public static final int MAX_EPOCHS = 40;
-    /** BiT-HyperRule's schedule length for datasets under 20,000 images. */
-    static final int TARGET_STEPS = 500;
+    /** BiT-HyperRule's schedule length: 500 steps under 20,000 images, 10,000 under 500,000, else 20,000. */
+    static int targetSteps(int images) {
+        return images < 20_000 ? 500 : images < 500_000 ? 10_000 : 20_000;
+    }
     private static final int[] SIZES = {224, 192, 160, 128};
+    /** BiT-HyperRule uses MixUp only from 20,000 training images on. */
+    static final int MIXUP_IMAGES = 20_000;
     /** Saving a checkpoint, recording the epoch: per epoch. */
     private static final double EPOCH_OVERHEAD_SECONDS = 1.5;
     /** Building the learner, exporting the artifact, writing the report. */
@@ -195,7 +200,7 @@ public final class Budget {
     static Recipe choose(double seconds, double budgetSeconds, Workload work, Throughput speed) {
         double available = seconds * MARGIN;
         int target = Math.max(MIN_EPOCHS, Math.min(MAX_EPOCHS,
-                (int) Math.ceil((double) TARGET_STEPS / Math.max(1, work.stepsPerEpoch())) + 1));
+                (int) Math.ceil((double) targetSteps(work.trainImages()) / Math.max(1, work.stepsPerEpoch())) + 1));
         for (int size : SIZES) {
             Recipe best = null;
             for (int epochs = MIN_EPOCHS; epochs <= target; epochs++) { // not monotonic: progressive from 6 on
@@ -325,7 +330,7 @@ public final class Budget {
         boolean useTta = budgetSeconds > 0 && tta <= 0.1 * budgetSeconds;
         seconds += test + (useTta ? tta : 0);
         double smoothing = 0.1;
-        double mixup = total >= 20 ? 0.4 : 0;
+        double mixup = work.trainImages() >= MIXUP_IMAGES ? 0.4 : 0;
         return new Recipe(size, small, smallEpochs, large, AugTransforms.FASTAI, smoothing, mixup, useTta || work.testImages() == 0,
                 seconds);
     }

@@ -65,12 +65,16 @@ class BudgetTest {
     }
 
     @Test
-    void smallDatasetsGetMoreEpochsAndMixupWhenThereIsTime() {
+    void smallDatasetsGetMoreEpochsButNoMixup() {
         Budget.Workload small = new Budget.Workload(240, 60, 0, 64); // 3 steps per epoch
         Recipe recipe = Budget.choose(900, 900, small, TWO_CORES);
         assertThat(recipe.totalEpochs()).isEqualTo(Budget.MAX_EPOCHS);
-        assertThat(recipe.mixup()).isEqualTo(0.4);
+        assertThat(recipe.mixup()).isZero(); // BiT: no MixUp under 20,000 images
         assertThat(recipe.tta()).isTrue(); // no test folder: recommended for predictions, costs nothing here
+        Budget.Workload large = new Budget.Workload(40_000, 10_000, 0, 64);
+        Recipe longRun = Budget.choose(40 * 3600, 40 * 3600, large, TWO_CORES);
+        assertThat(longRun.totalEpochs()).isEqualTo(1 + (int) Math.ceil(10_000.0 / (40_000 / 64))); // 10k steps
+        assertThat(longRun.mixup()).isEqualTo(0.4);
     }
 
     @Test
