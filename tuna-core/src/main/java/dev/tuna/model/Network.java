@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.training.ParameterStore;
 import dev.tuna.TunaException;
+import dev.tuna.internal.nn.Chain;
 import dev.tuna.internal.nn.NamedParameters;
 import dev.tuna.internal.nn.ObservedBatchNorm;
 import dev.tuna.internal.nn.Torchvision;
@@ -24,8 +25,9 @@ import java.util.stream.Collectors;
 
 /**
  * A convolutional network built as torchvision builds it, as DJL blocks whose parameters carry
- * torchvision's {@code state_dict} names: either torchvision's complete ImageNet classifier, or a
- * pretrained body with fast.ai's head for transfer learning.
+ * torchvision's {@code state_dict} names: either torchvision's complete ImageNet classifier (body, then
+ * torchvision's classifier), or a pretrained body with fast.ai's head for transfer learning. What the
+ * body, classifier, cut and parameter groups are comes from the {@link Architecture}.
  *
  * <p>Owns the native memory of its parameters; close it when done.
  */
@@ -50,7 +52,8 @@ public final class Network implements AutoCloseable {
         this.manager = parent.newSubManager();
         this.store = new ParameterStore(manager, false);
         block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, imageSize, imageSize));
-        initialize(seed);
+        // torchvision's initialisation for the body, fast.ai's for the head; seeded, so reproducible
+        names.initialize(new SplittableRandom(seed));
     }
 
     /**
@@ -66,7 +69,10 @@ public final class Network implements AutoCloseable {
     public static Network torchvision(Architecture architecture, int classes, boolean tfSamePadding,
             NDManager manager, long seed) {
         NamedParameters names = new NamedParameters();
-        SequentialBlock block = architecture.complete(new Torchvision(names, tfSamePadding), classes);
+        Torchvision builder = new Torchvision(names, tfSamePadding);
+        SequentialBlock block = new Chain();
+        block.add(architecture.body(builder));
+        block.add(architecture.classifier(builder, classes));
         return new Network(architecture, block, names, classes, false, manager, 64, seed);
     }
 
@@ -88,41 +94,10 @@ public final class Network implements AutoCloseable {
         }
         NamedParameters names = new NamedParameters();
         Torchvision builder = new Torchvision(names, tfSamePadding);
-        SequentialBlock block = new dev.tuna.internal.nn.Chain();
+        SequentialBlock block = new Chain();
         block.add(architecture.body(builder));
         block.add(builder.head(head.hidden(), head.dropouts(), classes));
         return new Network(architecture, block, names, classes, true, manager, 64, seed);
-    }
-
-    /** torchvision's initialisation for the body, fast.ai's for the head; seeded, so reproducible. */
-    private void initialize(long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        for (Map.Entry<String, Parameter> entry : names.all().entrySet()) {
-            String name = entry.getKey();
-            NDArray array = entry.getValue().getArray();
-            Shape shape = array.getShape();
-            int size = Math.toIntExact(shape.size());
-            float[] values = new float[size];
-            boolean head = name.startsWith("head.");
-            if (names.isBatchNorm(name)) {
-                float fill = name.endsWith(".weight") || name.endsWith(".running_var") ? 1f
-                        : head && name.endsWith(".bias") ? 1e-3f : 0f;
-                Arrays.fill(values, fill);
-            } else if (name.endsWith(".weight") && shape.dimension() == 4) {
-                double std = Math.sqrt(2.0 / (shape.get(0) * shape.get(2) * shape.get(3))); // kaiming, fan_out
-                fillNormal(values, std, random);
-            } else if (name.endsWith(".weight") && shape.dimension() == 2) {
-                double std = head ? Math.sqrt(2.0 / shape.get(1)) : 0.01; // fast.ai kaiming fan_in; torchvision fc
-                fillNormal(values, std, random);
-            } // biases of the original classifier stay 0
-            dev.tuna.internal.nn.Arrays2.copyInto(array, values);
-        }
-    }
-
-    private static void fillNormal(float[] values, double std, SplittableRandom random) {
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) (random.nextGaussian() * std);
-        }
     }
 
     /**
@@ -260,16 +235,18 @@ public final class Network implements AutoCloseable {
      * @return feature maps {@code [n, channels, h', w']}
      */
     public NDArray features(NDArray input) {
-        ai.djl.nn.Block body = transfer ? block.getChildren().get(0).getValue() : null;
-        if (body == null) {
-            int bodyLayers = block.getChildren().size() - (architecture == Architecture.MOBILENET_V2 ? 3 : 2);
-            NDList x = new NDList(input);
-            for (int i = 0; i < bodyLayers; i++) {
-                x = block.getChildren().get(i).getValue().forward(store, x, false);
-            }
-            return x.singletonOrThrow();
-        }
-        return body.forward(store, new NDList(input), false).singletonOrThrow();
+        return features(input, false);
+    }
+
+    /**
+     * Runs only the body (everything before the global pool).
+     *
+     * @param input float32 {@code [n, 3, h, w]}
+     * @param training training mode (batch statistics and their running update) or evaluation mode
+     * @return feature maps {@code [n, channels, h', w']}
+     */
+    public NDArray features(NDArray input, boolean training) {
+        return block.getChildren().get(0).getValue().forward(store, new NDList(input), training).singletonOrThrow();
     }
 
     /**
@@ -313,8 +290,7 @@ public final class Network implements AutoCloseable {
         List<String> disallowedExtra = unexpected;
         if (mode == LoadMode.BODY) {
             requiredMissing = missing.stream().filter(n -> !n.startsWith("head.")).toList();
-            disallowedExtra = unexpected.stream().filter(n -> !n.startsWith("fc.") && !n.startsWith("classifier."))
-                    .toList();
+            disallowedExtra = unexpected.stream().filter(n -> !architecture.spec().isClassifier(n)).toList();
         }
         if (mode != LoadMode.PARTIAL && (!requiredMissing.isEmpty() || !disallowedExtra.isEmpty()
                 || !mismatched.isEmpty())) {

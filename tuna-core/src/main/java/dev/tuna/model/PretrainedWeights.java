@@ -2,7 +2,6 @@ package dev.tuna.model;
 
 import dev.tuna.TunaException;
 import dev.tuna.transform.Normalization;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -52,9 +51,12 @@ public record PretrainedWeights(String name, Architecture architecture, String f
             "7badc57c5777626bf11174fef37ed97518b5d29e8a916a3c965d5056caff7c46", Normalization.MINUS_ONE_TO_ONE,
             true, true, "MobileNetV2 1.0/224 from TFLite (dequantized QAT), torchvision layout");
 
-    /** Every entry, in a stable order. */
-    public static final List<PretrainedWeights> CATALOGUE =
-            List.of(RESNET18, RESNET34, RESNET50, MOBILENET_V2, MOBILENET_V2_TFLITE);
+    /**
+     * Every entry, in a stable order. An architecture's first entry is its default (torchvision's ImageNet
+     * weights, downloadable); {@link WeightCatalog#preferred} takes the first one already on disk.
+     */
+    public static final List<PretrainedWeights> CATALOGUE = List.of(RESNET18, RESNET34, RESNET50, MOBILENET_V2,
+            MOBILENET_V2_TFLITE);
 
     /** Validates the checksum format. */
     public PretrainedWeights {
@@ -99,13 +101,13 @@ public record PretrainedWeights(String name, Architecture architecture, String f
     }
 
     /**
-     * Returns the default weights of an architecture (torchvision's ImageNet weights).
+     * Returns the default weights of an architecture: its first catalogue entry (torchvision's ImageNet
+     * weights).
      *
      * @param architecture the architecture
      * @return the entry
      */
     public static PretrainedWeights defaultFor(Architecture architecture) {
-        return Arrays.asList(RESNET18, RESNET34, RESNET50, MOBILENET_V2).stream()
-                .filter(w -> w.architecture == architecture).findFirst().orElseThrow();
+        return architecture.weights().get(0);
     }
 }

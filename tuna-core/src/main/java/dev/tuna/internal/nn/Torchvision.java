@@ -21,14 +21,15 @@ import java.util.function.UnaryOperator;
 
 /**
  * Builds torchvision's ResNet and MobileNetV2 from DJL blocks, recording every parameter under its
- * torchvision {@code state_dict} name, so that torchvision weight files load one-to-one.
+ * torchvision {@code state_dict} name (with its initialisation), so that torchvision weight files load
+ * one-to-one. Every convolution is a {@link Conv}, every linear layer a {@link CheckedLinear} and every
+ * batch norm an {@link ObservedBatchNorm}: all computed through {@link Numerics}.
  */
 public final class Torchvision {
     /** torchvision's batch-norm epsilon. */
     public static final float BN_EPS = 1e-5f;
     /** torchvision's batch-norm momentum (0.1), in DJL's convention ({@code 1 - 0.1}). */
     public static final float BN_MOMENTUM_DJL = 0.9f;
-
     private final NamedParameters names;
     private final boolean tfSame;
 
@@ -45,6 +46,11 @@ public final class Torchvision {
     }
 
     private Block conv(String name, int out, int kernel, int stride, int padding, int groups, boolean bias) {
+        return conv(name, out, kernel, stride, padding, groups, bias, ParameterInit.kaimingFanOut());
+    }
+
+    private Block conv(String name, int out, int kernel, int stride, int padding, int groups, boolean bias,
+            ParameterInit init) {
         Conv conv = new Conv(Conv2d.builder()
                 .setKernelShape(new Shape(kernel, kernel))
                 .optStride(new Shape(stride, stride))
@@ -52,7 +58,7 @@ public final class Torchvision {
                 .setFilters(out)
                 .optGroups(groups)
                 .optBias(bias));
-        names.conv(name, conv);
+        names.conv(name, conv, init);
         return conv;
     }
 
@@ -71,14 +77,58 @@ public final class Torchvision {
     }
 
     private Block batchNorm(String name) {
-        BatchNorm norm = BatchNorm.builder().optEpsilon(BN_EPS).optMomentum(BN_MOMENTUM_DJL).build();
-        return names.batchNorm(name, norm);
+        return batchNorm(name, 0f);
     }
 
-    private Block linear(String name, int out, boolean bias) {
+    private Block batchNorm(String name, float shift) {
+        BatchNorm norm = BatchNorm.builder().optEpsilon(BN_EPS).optMomentum(BN_MOMENTUM_DJL).build();
+        return names.batchNorm(name, norm, shift);
+    }
+
+    private Block linear(String name, int out, boolean bias, ParameterInit init) {
         Linear linear = new CheckedLinear(Linear.builder().setUnits(out).optBias(bias));
-        names.linear(name, linear);
+        names.linear(name, linear, init);
         return linear;
+    }
+
+    // ---------------------------------------------------------------- torchvision's classifiers
+
+    /**
+     * torchvision's classifier after a body: global average pool, then an optional dropout and the linear
+     * layer, with their torchvision names.
+     *
+     * @param layout the layer names and dropout
+     * @param classes outputs of the linear layer
+     * @return the classifier
+     */
+    public SequentialBlock classifier(ClassifierLayout layout, int classes) {
+        SequentialBlock net = new Chain();
+        net.add(pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d));
+        if (layout.dropout() > 0) {
+            net.add(Dropout.builder().optRate(layout.dropout()).build());
+        }
+        net.add(linear(layout.linear(), classes, true, layout.init()));
+        return net;
+    }
+
+    /**
+     * The layout of a torchvision classifier after the global pool (see {@link #classifier}).
+     *
+     * @param dropout the dropout rate before the linear layer (0: none)
+     * @param linear the name of the linear layer, e.g. {@code fc} or {@code classifier.1}
+     * @param init how the linear layer's weight starts (its bias starts at 0)
+     */
+    public record ClassifierLayout(float dropout, String linear, ParameterInit init) {
+        /**
+         * Returns the top-level module of the classifier, which transfer learning cuts off: e.g. {@code fc},
+         * {@code classifier}.
+         *
+         * @return the module name, without a trailing dot
+         */
+        public String module() {
+            int dot = linear.indexOf('.');
+            return dot < 0 ? linear : linear.substring(0, dot);
+        }
     }
 
     // ---------------------------------------------------------------- ResNet
@@ -130,21 +180,6 @@ public final class Torchvision {
         return body;
     }
 
-    /**
-     * The complete torchvision ResNet: body, global average pool, {@code fc}.
-     *
-     * @param layers blocks per stage
-     * @param bottleneck bottleneck blocks
-     * @param classes outputs of {@code fc}
-     * @return the network
-     */
-    public SequentialBlock resnet(int[] layers, boolean bottleneck, int classes) {
-        SequentialBlock net = resnetBody(layers, bottleneck);
-        net.add(pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d));
-        net.add(linear("fc", classes, true));
-        return net;
-    }
-
     // ---------------------------------------------------------------- MobileNetV2
 
     private Block convBnRelu6(String prefix, int out, int kernel, int stride, int groups) {
@@ -194,20 +229,6 @@ public final class Torchvision {
         return features;
     }
 
-    /**
-     * The complete torchvision MobileNetV2: features, global average pool, dropout 0.2, {@code classifier.1}.
-     *
-     * @param classes outputs of the classifier
-     * @return the network
-     */
-    public SequentialBlock mobilenetV2(int classes) {
-        SequentialBlock net = mobilenetV2Body();
-        net.add(pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d));
-        net.add(Dropout.builder().optRate(0.2f).build());
-        net.add(linear("classifier.1", classes, true));
-        return net;
-    }
-
     // ---------------------------------------------------------------- fast.ai head
 
     /**
@@ -233,13 +254,13 @@ public final class Torchvision {
                         pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d))));
         head.add(Blocks.batchFlattenBlock());
         for (int i = 0; i <= hidden.size(); i++) {
-            head.add(batchNorm("head.bn" + i));
+            head.add(batchNorm("head.bn" + i, 1e-3f)); // fast.ai: the head's batch norms start with bias 1e-3
             float rate = dropouts.get(i);
             if (rate > 0) {
                 head.add(Dropout.builder().optRate(rate).build());
             }
             boolean last = i == hidden.size();
-            head.add(linear("head.fc" + i, last ? classes : hidden.get(i), false));
+            head.add(linear("head.fc" + i, last ? classes : hidden.get(i), false, ParameterInit.kaimingFanIn()));
             if (!last) {
                 head.add(Activation.reluBlock());
             }
