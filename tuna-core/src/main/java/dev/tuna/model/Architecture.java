@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 /**
  * The pretrained bodies Tuna knows, each built exactly as torchvision builds it, with the metadata
  * transfer learning needs: where the body ends, its output channels, its parameter groups for
- * discriminative learning rates, the input normalisation of torchvision's weights
+ * discriminative learning rates, its stochastic depth, the input normalisation of torchvision's weights
  * and the catalogue's weights for it. Each constant is one {@link ArchitectureSpec}; nothing else in Tuna
  * branches on which architecture it is.
  */
@@ -24,7 +24,11 @@ public enum Architecture {
     /** ResNet-50 (25.6 M parameters), bottleneck blocks (v1.5: stride on the 3×3 convolution). */
     RESNET50(ArchitectureSpec.resnet("resnet50", new int[] {3, 4, 6, 3}, true)),
     /** MobileNetV2, width 1.0 (3.5 M parameters). */
-    MOBILENET_V2(ArchitectureSpec.mobilenetV2("mobilenet_v2"));
+    MOBILENET_V2(ArchitectureSpec.mobilenetV2("mobilenet_v2")),
+    /** ConvNeXt-Tiny (28.6 M parameters): layer norm, GELU, layer scale, stochastic depth 0.1. */
+    CONVNEXT_TINY(ArchitectureSpec.convnextTiny("convnext_tiny")),
+    /** EfficientNet-B0 (5.3 M parameters): MBConv with SiLU, squeeze-and-excitation, stochastic depth 0.2. */
+    EFFICIENTNET_B0(ArchitectureSpec.efficientNetB0("efficientnet_b0"));
 
     private final ArchitectureSpec spec;
 
@@ -66,6 +70,17 @@ public enum Architecture {
     }
 
     /**
+     * Returns torchvision's stochastic-depth rate for this architecture: the probability with which the
+     * last residual block drops its branch for an image in training mode (earlier blocks less, linearly);
+     * 0 for the architectures without stochastic depth (ResNet, MobileNetV2).
+     *
+     * @return the rate, in [0, 1)
+     */
+    public double stochasticDepth() {
+        return spec.stochasticDepth();
+    }
+
+    /**
      * Returns the catalogue's weights for this architecture, the default (torchvision's ImageNet weights)
      * first.
      *
@@ -78,7 +93,8 @@ public enum Architecture {
     /**
      * Returns the parameter group of a parameter for discriminative learning rates: 0 for the early body,
      * 1 for the late body, 2 for the head (and torchvision's classifier). ResNet: [stem, layer1, layer2],
-     * [layer3, layer4]; MobileNetV2: [features 0–9], [features 10–18].
+     * [layer3, layer4]; MobileNetV2: [features 0–9], [features 10–18]; ConvNeXt-Tiny: [features 0–3],
+     * [features 4–7]; EfficientNet-B0: [features 0–3], [features 4–8].
      *
      * @param name a torchvision parameter name, or a head parameter ({@code head.})
      * @return 0, 1 or 2
@@ -92,10 +108,11 @@ public enum Architecture {
      * Builds the body (everything before the global pool) with torchvision parameter names.
      *
      * @param builder records names and chooses the padding
+     * @param stochasticDepth the stochastic-depth rate (ignored by architectures without it)
      * @return the body
      */
-    SequentialBlock body(Torchvision builder) {
-        return spec.body().build(builder);
+    SequentialBlock body(Torchvision builder, double stochasticDepth) {
+        return spec.body().build(builder, stochasticDepth);
     }
 
     /**

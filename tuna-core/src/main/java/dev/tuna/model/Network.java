@@ -12,6 +12,7 @@ import dev.tuna.TunaException;
 import dev.tuna.internal.nn.Chain;
 import dev.tuna.internal.nn.NamedParameters;
 import dev.tuna.internal.nn.ObservedBatchNorm;
+import dev.tuna.internal.nn.StochasticDepth;
 import dev.tuna.internal.nn.Torchvision;
 import dev.tuna.model.weights.Tensor;
 import dev.tuna.model.weights.WeightFile;
@@ -37,16 +38,18 @@ public final class Network implements AutoCloseable {
     private final NamedParameters names;
     private final NDManager manager;
     private final ParameterStore store;
+    private final StochasticDepth.Draws draws;
     private final int classes;
     private final boolean transfer;
     /** The head's parameter-free pooling and flattening layers, before its first batch norm. */
     private static final int HEAD_POOLING_LAYERS = 2;
 
-    private Network(Architecture architecture, SequentialBlock block, NamedParameters names, int classes,
-            boolean transfer, NDManager parent, int imageSize, long seed) {
+    private Network(Architecture architecture, SequentialBlock block, NamedParameters names,
+            StochasticDepth.Draws draws, int classes, boolean transfer, NDManager parent, int imageSize, long seed) {
         this.architecture = architecture;
         this.block = block;
         this.names = names;
+        this.draws = draws;
         this.classes = classes;
         this.transfer = transfer;
         this.manager = parent.newSubManager();
@@ -57,47 +60,117 @@ public final class Network implements AutoCloseable {
     }
 
     /**
-     * Builds torchvision's complete classifier ({@code resnet18()}, {@code mobilenet_v2()}, ...).
+     * Builds torchvision's complete classifier ({@code resnet18()}, {@code mobilenet_v2()}, ...), with
+     * torchvision's stochastic depth ({@link Architecture#stochasticDepth()}).
      *
      * @param architecture the architecture
      * @param classes classifier outputs (1000 for ImageNet weights)
      * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
      * @param manager the parent manager
-     * @param seed seed of the random initialisation
+     * @param seed seed of the random initialisation and of the stochastic-depth draws
      * @return the network
      */
     public static Network torchvision(Architecture architecture, int classes, boolean tfSamePadding,
             NDManager manager, long seed) {
-        NamedParameters names = new NamedParameters();
-        Torchvision builder = new Torchvision(names, tfSamePadding);
-        SequentialBlock block = new Chain();
-        block.add(architecture.body(builder));
-        block.add(architecture.classifier(builder, classes));
-        return new Network(architecture, block, names, classes, false, manager, 64, seed);
+        return torchvision(architecture, classes, tfSamePadding, architecture.stochasticDepth(), manager, seed);
     }
 
     /**
-     * Builds a body with fast.ai's head for {@code classes} classes.
+     * Builds torchvision's complete classifier with a stochastic-depth rate of the caller's choice.
+     *
+     * @param architecture the architecture
+     * @param classes classifier outputs (1000 for ImageNet weights)
+     * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
+     * @param stochasticDepth the drop probability of the last residual block in training mode (0: none)
+     * @param manager the parent manager
+     * @param seed seed of the random initialisation and of the stochastic-depth draws
+     * @return the network
+     * @throws TunaException when the rate is outside [0, 1), or not 0 for an architecture without
+     *     stochastic depth
+     */
+    public static Network torchvision(Architecture architecture, int classes, boolean tfSamePadding,
+            double stochasticDepth, NDManager manager, long seed) {
+        checkStochasticDepth(architecture, stochasticDepth);
+        NamedParameters names = new NamedParameters();
+        StochasticDepth.Draws draws = new StochasticDepth.Draws(drawsSeed(seed));
+        Torchvision builder = new Torchvision(names, tfSamePadding, draws);
+        SequentialBlock block = new Chain();
+        block.add(architecture.body(builder, stochasticDepth));
+        block.add(architecture.classifier(builder, classes));
+        return new Network(architecture, block, names, draws, classes, false, manager, 64, seed);
+    }
+
+    /**
+     * Builds a body with fast.ai's head for {@code classes} classes, with torchvision's stochastic depth
+     * ({@link Architecture#stochasticDepth()}).
      *
      * @param architecture the body's architecture
      * @param head the head's shape
      * @param classes number of classes
      * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
      * @param manager the parent manager
-     * @param seed seed of the head's (and body's) random initialisation
+     * @param seed seed of the head's (and body's) random initialisation and of the stochastic-depth draws
      * @return the network
      */
     public static Network transfer(Architecture architecture, HeadSpec head, int classes, boolean tfSamePadding,
             NDManager manager, long seed) {
+        return transfer(architecture, head, classes, tfSamePadding, architecture.stochasticDepth(), manager, seed);
+    }
+
+    /**
+     * Builds a body with fast.ai's head for {@code classes} classes, with a stochastic-depth rate of the
+     * caller's choice.
+     *
+     * @param architecture the body's architecture
+     * @param head the head's shape
+     * @param classes number of classes
+     * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
+     * @param stochasticDepth the drop probability of the last residual block in training mode (0: none)
+     * @param manager the parent manager
+     * @param seed seed of the head's (and body's) random initialisation and of the stochastic-depth draws
+     * @return the network
+     * @throws TunaException when there are fewer than 2 classes, or the rate is outside [0, 1), or not 0
+     *     for an architecture without stochastic depth
+     */
+    public static Network transfer(Architecture architecture, HeadSpec head, int classes, boolean tfSamePadding,
+            double stochasticDepth, NDManager manager, long seed) {
         if (classes < 2) {
             throw TunaException.usage("A classifier needs at least 2 classes; found " + classes + ".");
         }
+        checkStochasticDepth(architecture, stochasticDepth);
         NamedParameters names = new NamedParameters();
-        Torchvision builder = new Torchvision(names, tfSamePadding);
+        StochasticDepth.Draws draws = new StochasticDepth.Draws(drawsSeed(seed));
+        Torchvision builder = new Torchvision(names, tfSamePadding, draws);
         SequentialBlock block = new Chain();
-        block.add(architecture.body(builder));
+        block.add(architecture.body(builder, stochasticDepth));
         block.add(builder.head(head.hidden(), head.dropouts(), classes));
-        return new Network(architecture, block, names, classes, true, manager, 64, seed);
+        return new Network(architecture, block, names, draws, classes, true, manager, 64, seed);
+    }
+
+    private static void checkStochasticDepth(Architecture architecture, double rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw TunaException.usage("The stochastic-depth rate must be in [0, 1); found " + rate + ".");
+        }
+        if (rate > 0 && architecture.stochasticDepth() == 0) {
+            throw TunaException.usage(architecture.id() + " has no stochastic depth; found a rate of " + rate
+                    + ". Pass 0, or choose an architecture that has it (e.g. convnext_tiny, efficientnet_b0).");
+        }
+    }
+
+    /** The stochastic-depth draws' seed: the network's, kept apart from the initialisation's stream. */
+    private static long drawsSeed(long seed) {
+        return seed ^ 0x5D0C4A57E1D3B9F1L;
+    }
+
+    /**
+     * Restarts the stochastic-depth draws from a seed. A training loop that reseeds its other random
+     * draws per epoch (dropout) should call this beside them, so that a resumed run drops the same
+     * residual branches as the uninterrupted one. No effect on architectures without stochastic depth.
+     *
+     * @param seed the seed
+     */
+    public void seedStochasticDepth(long seed) {
+        draws.reseed(seed);
     }
 
     /**
@@ -150,9 +223,21 @@ public final class Network implements AutoCloseable {
      *
      * @param name the parameter name
      * @return true for batch-norm weights, biases and running statistics
+     * @see #isNorm(String)
      */
     public boolean isBatchNorm(String name) {
         return names.isBatchNorm(name);
+    }
+
+    /**
+     * Whether a parameter name belongs to a normalisation layer, batch norm or layer norm: what fast.ai
+     * excludes from weight decay and keeps training while the body is frozen ({@code train_bn}).
+     *
+     * @param name the parameter name
+     * @return true for the weights, biases (and running statistics) of batch norms and layer norms
+     */
+    public boolean isNorm(String name) {
+        return names.isNorm(name);
     }
 
     /**
@@ -242,7 +327,8 @@ public final class Network implements AutoCloseable {
      * Runs only the body (everything before the global pool).
      *
      * @param input float32 {@code [n, 3, h, w]}
-     * @param training training mode (batch statistics and their running update) or evaluation mode
+     * @param training training mode (batch statistics and their running update, stochastic depth) or
+     *     evaluation mode
      * @return feature maps {@code [n, channels, h', w']}
      */
     public NDArray features(NDArray input, boolean training) {

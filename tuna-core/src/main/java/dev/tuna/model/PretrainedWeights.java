@@ -41,6 +41,19 @@ public record PretrainedWeights(String name, Architecture architecture, String f
     /** torchvision's MobileNetV2 IMAGENET1K_V1. */
     public static final PretrainedWeights MOBILENET_V2 = torchvision("mobilenet_v2", Architecture.MOBILENET_V2,
             "mobilenet_v2-b0353104.pth", "b0353104", "torchvision MobileNetV2 IMAGENET1K_V1 (top-1 71.88%)");
+    /** torchvision's ConvNeXt-Tiny IMAGENET1K_V1. */
+    public static final PretrainedWeights CONVNEXT_TINY = torchvision("convnext_tiny", Architecture.CONVNEXT_TINY,
+            "convnext_tiny-983f1562.pth", "983f1562", "torchvision ConvNeXt-Tiny IMAGENET1K_V1 (top-1 82.52%)");
+    /**
+     * torchvision's EfficientNet-B0 IMAGENET1K_V1 (ported from timm by Ross Wightman), under the file name of
+     * torchvision 0.17 and later. Older torchvision (0.14 on Debian among them) names the file
+     * {@code efficientnet_b0_rwightman-3dd342df.pth}, although its SHA-256 starts with 7f5810bc
+     * (pytorch/vision issues 7744 and 8034): torchvision renamed it to match. A copy under the old name
+     * loads when passed as a file.
+     */
+    public static final PretrainedWeights EFFICIENTNET_B0 = torchvision("efficientnet_b0",
+            Architecture.EFFICIENTNET_B0, "efficientnet_b0_rwightman-7f5810bc.pth", "7f5810bc",
+            "torchvision EfficientNet-B0 IMAGENET1K_V1 (top-1 77.69%)");
     /**
      * MobileNetV2 ImageNet weights converted from TensorFlow Lite (Coral test data, dequantized QAT
      * model) into torchvision names: needs {@code x / 127.5 - 1}, TF "SAME" padding and batch-norm
@@ -56,7 +69,7 @@ public record PretrainedWeights(String name, Architecture architecture, String f
      * weights, downloadable); {@link WeightCatalog#preferred} takes the first one already on disk.
      */
     public static final List<PretrainedWeights> CATALOGUE = List.of(RESNET18, RESNET34, RESNET50, MOBILENET_V2,
-            MOBILENET_V2_TFLITE);
+            MOBILENET_V2_TFLITE, CONVNEXT_TINY, EFFICIENTNET_B0);
 
     /** Validates the checksum format. */
     public PretrainedWeights {

@@ -18,13 +18,14 @@ import java.util.SplittableRandom;
 /**
  * The parameters of a network under PyTorch {@code state_dict} names ({@code layer1.0.conv1.weight},
  * {@code features.0.1.running_var}), recorded while the network is built, each with how it is
- * initialised and whether it belongs to a batch norm.
+ * initialised and which normalisation layer (batch norm or layer norm) it belongs to, if any.
  */
 public final class NamedParameters {
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     private final Map<String, ParameterInit> inits = new HashMap<>();
     private final List<String> batchNorms = new ArrayList<>();
     private final Set<String> batchNormSet = new HashSet<>();
+    private final Set<String> norms = new HashSet<>();
     private final List<ObservedBatchNorm> observed = new ArrayList<>();
 
     /** Records a convolution's weight (and bias, if it has one; biases start at 0). */
@@ -56,9 +57,22 @@ public final class NamedParameters {
         put(prefix + ".running_var", norm.getParameters().get("runningVar"), ParameterInit.constant(1f));
         batchNorms.add(prefix);
         batchNormSet.add(prefix);
+        norms.add(prefix);
         ObservedBatchNorm block = new ObservedBatchNorm(prefix, norm);
         observed.add(block);
         return block;
+    }
+
+    /** Records a layer norm's scale (1) and shift (0). */
+    void layerNorm(String prefix, CheckedLayerNorm norm) {
+        put(prefix + ".weight", norm.getParameters().get("weight"), ParameterInit.constant(1f));
+        put(prefix + ".bias", norm.getParameters().get("bias"), ParameterInit.constant(0f));
+        norms.add(prefix);
+    }
+
+    /** Records a parameter under its full name (e.g. ConvNeXt's {@code features.1.0.layer_scale}). */
+    void single(String name, Parameter parameter, ParameterInit init) {
+        put(name, parameter, init);
     }
 
     /**
@@ -121,6 +135,16 @@ public final class NamedParameters {
      */
     public boolean isBatchNorm(String name) {
         return batchNormSet.contains(layerOf(name));
+    }
+
+    /**
+     * Whether a parameter name belongs to a normalisation layer: a batch norm or a layer norm.
+     *
+     * @param name a parameter name
+     * @return true for the parameters (and running statistics) of batch norms and layer norms
+     */
+    public boolean isNorm(String name) {
+        return norms.contains(layerOf(name));
     }
 
     private static String layerOf(String name) {
