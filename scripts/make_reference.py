@@ -2,17 +2,20 @@
 """Generates PyTorch reference outputs for Tuna's Java tests (nothing generated here is committed).
 
 Usage (always with Debian's /usr/bin/python3, which has torch 1.13 / torchvision 0.14):
-    /usr/bin/python3 scripts/make_reference.py --out DIR [--archs resnet18,resnet34,resnet50,mobilenet_v2]
+    /usr/bin/python3 scripts/make_reference.py --out DIR [--archs resnet18,...,efficientnet_b0]
         [--sizes 224,192] [--seed 0] [--tf-same] [--st-weights]
 
-For every arch it writes
+Archs: resnet18, resnet34, resnet50, mobilenet_v2 (default sizes 224,192), convnext_tiny and
+efficientnet_b0 (default sizes 64,72: small, one a multiple of 32 and one not; --sizes overrides
+the defaults of every arch). For every arch it writes
     DIR/<arch>.pth                         torchvision models.<arch>(weights=None) with randomised
-                                           BatchNorm weight/bias/running stats (see below);
+                                           BatchNorm weight/bias/running stats, LayerNorm weight/bias
+                                           and ConvNeXt layer scales (see below);
                                            torch.save(model.state_dict()) in the zip format
     DIR/<arch>_input_<size>.safetensors    "input": float32 [2,3,size,size], standard normal
     DIR/<arch>_expected_<size>.safetensors eval-mode "logits" [2,1000] and "features": the output of
                                            everything before the pooling (resnet: conv1..layer4;
-                                           mobilenet_v2: model.features) [2,C,h,w]
+                                           the others: model.features) [2,C,h,w]
     DIR/<arch>.safetensors                 (only with --st-weights) the same weights as the .pth, in
                                            safetensors (num_batches_tracked stored as I64)
 For resnet18 also DIR/resnet18_train_reference.safetensors:
@@ -23,6 +26,17 @@ For resnet18 also DIR/resnet18_train_reference.safetensors:
                                            the parameters after one plain SGD step (lr 0.1, momentum 0,
                                            weight decay 0) from the saved weights
     Both (a) and (b) start from a fresh copy of the saved state_dict.
+For convnext_tiny and efficientnet_b0 also DIR/<arch>_train_reference.safetensors, from the saved weights
+with every StochasticDepth's p set to 0 (deterministic) and model.train() (batch norm on batch
+statistics; layer norm is the same in both modes), input <arch>_input_96.safetensors (written if 96 is
+not among the sizes; 96 rather than 64 because EfficientNet's batch norms on batch statistics of 2x2
+maps amplify float32 rounding: float32 differs from float64 by 5.7e-5 there, by 3.4e-5 at 96 px):
+    "train_features"                       model.features(input) in training mode
+    "upstream"                             a fixed standard-normal tensor of the features' shape
+    "loss" [1]                             (train_features * upstream).sum() / batch
+    "grad.<name>"                          d loss / d parameter for a few parameters along the body
+    "<bn>.running_mean", "<bn>.running_var" (efficientnet_b0) running stats of two batch norms after
+                                           that one forward (momentum 0.1, unbiased batch variance)
 With --tf-same also DIR/mobilenet_v2_tfsame_expected_<size>.safetensors: the same weights and input,
     but the five stride-2 convs use TF "SAME" padding (explicit F.pad then conv with padding 0); see
     tf_same.py for the pad formula (even sizes: 0 before / 1 after; odd sizes: 1 / 1).
@@ -30,10 +44,17 @@ DIR/manifest.json lists the files (with sha256, keys and shapes), torch/torchvis
 
 Randomised BatchNorm (global RNG after torch.manual_seed(seed) and the model's own init), data-
 calibrated so that activations stay sane and input dependent: one eval forward of a randn [4,3,64,64]
-batch; for every BatchNorm2d, with mu / var its input's channel stats, running_mean = mu + 0.1*sqrt(var)
-*U(-1,1), running_var = var*U(0.5,1.5), weight ~ U(0.5,1.5), bias ~ U(-0.1,0.1). (Running stats drawn
-from fixed ranges such as running_var ~ U(0.5,1.5) regardless of the real activations made resnet34/50
-logits explode to ~1e3 and a random MobileNetV2's output input-independent to ~1e-7.)
+batch ([4,3,128,128] for convnext_tiny and efficientnet_b0); for every BatchNorm2d, with mu / var its
+input's channel stats, running_mean = mu + 0.1*sqrt(var)*U(-1,1), running_var = var*U(0.5,1.5),
+weight ~ U(0.5,1.5), bias ~ U(-0.1,0.1). (Running stats drawn from fixed ranges such as running_var ~
+U(0.5,1.5) regardless of the real activations made resnet34/50 logits explode to ~1e3 and a random
+MobileNetV2's output input-independent to ~1e-7.)
+Randomised LayerNorm (every nn.LayerNorm, LayerNorm2d included): weight ~ U(0.5,1.5), bias ~
+U(-0.1,0.1). ConvNeXt layer scales (torchvision initialises them to 1e-6, which would hide every
+residual branch from the test) are data-calibrated in the same calibration forward: before each CNBlock
+runs, with s_in the std of its input and s_b that of its branch (block(input), unscaled),
+layer_scale = U(0.25,0.75) * s_in / s_b per channel, so each branch contributes about half the
+magnitude of the residual it is added to.
 """
 import argparse
 import hashlib
@@ -48,13 +69,35 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 from torchvision import models
+from torchvision.models.convnext import CNBlock
+from torchvision.ops import StochasticDepth
 
 sys.dont_write_bytecode = True  # no scripts/__pycache__ in the work tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
 import tf_same  # noqa: E402
 
-ARCHS = ("resnet18", "resnet34", "resnet50", "mobilenet_v2")
+ARCHS = ("resnet18", "resnet34", "resnet50", "mobilenet_v2", "convnext_tiny", "efficientnet_b0")
+# input sizes when --sizes is not given: ResNets and MobileNetV2 at full size, as before; the newer ones
+# small, so that their Java tests stay quick (64 is a multiple of 32, 72 is not: odd maps on the way)
+DEFAULT_SIZES = {"resnet18": (224, 192), "resnet34": (224, 192), "resnet50": (224, 192),
+                 "mobilenet_v2": (224, 192), "convnext_tiny": (64, 72), "efficientnet_b0": (64, 72)}
+# the parameters whose gradients the training reference records, from the stem to the last stage
+TRAIN_GRADIENTS = {
+    "convnext_tiny": ("features.0.0.weight", "features.0.1.weight", "features.1.0.layer_scale",
+                      "features.1.0.block.0.weight", "features.1.0.block.2.weight", "features.1.0.block.3.weight",
+                      "features.4.0.weight", "features.5.8.block.5.weight", "features.6.1.weight",
+                      "features.7.2.layer_scale", "features.7.2.block.2.bias"),
+    "efficientnet_b0": ("features.0.0.weight", "features.0.1.weight", "features.1.0.block.1.fc1.weight",
+                        "features.2.0.block.1.0.weight", "features.4.1.block.2.fc2.bias",
+                        "features.6.3.block.3.1.weight", "features.8.0.weight", "features.8.1.bias"),
+}
+TRAIN_BATCH_NORMS = {"efficientnet_b0": ("features.0.1", "features.8.1")}
+# side of the calibration batch: 64 as before; 128 for the archs tested at 64-72 px, whose last stages
+# would otherwise be calibrated on 2x2 maps (4 images x 4 pixels per channel) and blow up at 72 px
+CALIBRATION_SIZE = {"convnext_tiny": 128, "efficientnet_b0": 128}
+# input size of the training references of the archs in TRAIN_GRADIENTS (see the module docstring)
+TRAIN_SIZE = 96
 
 
 def build(arch):
@@ -96,6 +139,35 @@ def randomise_bn(model, calib_batch=4, size=64):
             hd.remove()
 
 
+@torch.no_grad()
+def randomise_layer_norm(model, calib_batch=4, size=64):
+    """Random LayerNorm affine parameters and data-calibrated ConvNeXt layer scales (see the module
+    docstring); draws from the global RNG. A no-op for models without either."""
+    norms = [m for m in model.modules() if isinstance(m, nn.LayerNorm)]
+    for ln in norms:
+        ln.weight.copy_(torch.rand(ln.weight.shape) + 0.5)
+        ln.bias.copy_(torch.rand(ln.bias.shape) * 0.2 - 0.1)
+    blocks = [m for m in model.modules() if isinstance(m, CNBlock)]
+    if not blocks:
+        return
+    x = torch.randn(calib_batch, 3, size, size)
+
+    def hook(blk, inputs):
+        h = inputs[0]
+        branch = blk.block(h)
+        c = blk.layer_scale.shape[0]
+        factor = (torch.rand(c) * 0.5 + 0.25) * h.std() / branch.std().clamp_min(1e-6)
+        blk.layer_scale.copy_(factor.reshape(c, 1, 1))
+
+    handles = [b.register_forward_pre_hook(hook) for b in blocks]
+    model.eval()
+    try:
+        model(x)
+    finally:
+        for hd in handles:
+            hd.remove()
+
+
 def body_features(arch, model, x):
     """Everything before the global pooling."""
     if arch.startswith("resnet"):
@@ -108,17 +180,15 @@ def body_features(arch, model, x):
         x = model.layer3(x)
         x = model.layer4(x)
         return x
-    if arch == "mobilenet_v2":
-        return model.features(x)
-    raise ValueError(arch)
+    return model.features(x)
 
 
 def head_from_features(arch, model, f):
     if arch.startswith("resnet"):
         return model.fc(torch.flatten(model.avgpool(f), 1))
-    if arch == "mobilenet_v2":
-        return model.classifier(torch.flatten(F.adaptive_avg_pool2d(f, (1, 1)), 1))
-    raise ValueError(arch)
+    if arch == "convnext_tiny":
+        return model.classifier(model.avgpool(f))  # LayerNorm2d, Flatten, Linear
+    return model.classifier(torch.flatten(F.adaptive_avg_pool2d(f, (1, 1)), 1))
 
 
 def input_for(seed, arch, size):
@@ -197,11 +267,38 @@ def train_reference(model_fn, state, x, w):
     w.safetensors("resnet18_train_reference.safetensors", t, "train-reference", meta)
 
 
+def train_reference_body(arch, state, x, seed, w):
+    """The training-mode reference of a body with stochastic depth switched off (see the docstring)."""
+    m = build(arch)
+    m.load_state_dict(state)
+    for mod in m.modules():
+        if isinstance(mod, StochasticDepth):
+            mod.p = 0.0
+    m.train()
+    f = m.features(x)
+    g = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(f"{arch}_upstream".encode()))
+    upstream = torch.randn(f.shape, generator=g, dtype=torch.float32)
+    loss = (f * upstream).sum() / x.shape[0]
+    loss.backward()
+    t = {"train_features": f.detach().clone(), "upstream": upstream, "loss": loss.detach().reshape(1).clone()}
+    for name in TRAIN_GRADIENTS[arch]:
+        t["grad." + name] = m.get_parameter(name).grad.detach().clone()
+    for bn in TRAIN_BATCH_NORMS.get(arch, ()):
+        module = m.get_submodule(bn)
+        t[bn + ".running_mean"] = module.running_mean.clone()
+        t[bn + ".running_var"] = module.running_var.clone()
+    meta = {"mode": "model.train(), every StochasticDepth p=0", "loss": "(features * upstream).sum() / batch",
+            "input": f"{arch}_input_{x.shape[-1]}.safetensors",
+            "bn_momentum": "0.1 (torch default; running_var uses the unbiased batch variance)"}
+    w.safetensors(f"{arch}_train_reference.safetensors", t, "train-reference", meta)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--archs", default=",".join(ARCHS))
-    ap.add_argument("--sizes", default="224,192")
+    ap.add_argument("--sizes", default=None,
+                    help="input sizes for every arch (default: 224,192; 64,72 for convnext_tiny, efficientnet_b0)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tf-same", action="store_true",
                     help="also write mobilenet_v2_tfsame_expected_<size>.safetensors")
@@ -215,18 +312,20 @@ def main(argv=None):
     for a in archs:
         if a not in ARCHS:
             ap.error(f"unknown arch {a}; known: {','.join(ARCHS)}")
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    given = [int(s) for s in args.sizes.split(",") if s.strip()] if args.sizes else None
     if args.tf_same and "mobilenet_v2" not in archs:
         ap.error("--tf-same needs mobilenet_v2 in --archs")
     os.makedirs(args.out, exist_ok=True)
     w = Writer(args.out)
     t0 = time.time()
     sym_vs_tf = {}
+    all_sizes = {}
 
     for arch in archs:
         torch.manual_seed(args.seed)
         model = build(arch)
-        randomise_bn(model)
+        randomise_bn(model, size=CALIBRATION_SIZE.get(arch, 64))
+        randomise_layer_norm(model, size=CALIBRATION_SIZE.get(arch, 64))
         model.eval()
         state = {k: v.clone() for k, v in model.state_dict().items()}
         torch.save(state, os.path.join(args.out, f"{arch}.pth"))
@@ -234,6 +333,8 @@ def main(argv=None):
         if args.st_weights:
             w.safetensors(f"{arch}.safetensors", state, "weights (safetensors)",
                           {"arch": arch, "seed": str(args.seed)})
+        sizes = given or list(DEFAULT_SIZES[arch])
+        all_sizes[arch] = sizes
         for size in sizes:
             x = input_for(args.seed, arch, size)
             w.safetensors(f"{arch}_input_{size}.safetensors", {"input": x}, "input",
@@ -275,14 +376,23 @@ def main(argv=None):
             # reload what was written, so (a) and (b) start from exactly the saved state
             saved = torch.load(os.path.join(args.out, "resnet18.pth"), map_location="cpu")
             train_reference(lambda: build("resnet18"), saved, x224, w)
+        if arch in TRAIN_GRADIENTS:
+            x_train = input_for(args.seed, arch, TRAIN_SIZE)
+            if TRAIN_SIZE not in sizes:
+                w.safetensors(f"{arch}_input_{TRAIN_SIZE}.safetensors", {"input": x_train}, "input",
+                              {"arch": arch, "size": str(TRAIN_SIZE), "layout": "NCHW float32, standard normal"})
+            saved = torch.load(os.path.join(args.out, f"{arch}.pth"), map_location="cpu")
+            train_reference_body(arch, saved, x_train, args.seed, w)
 
     manifest = {
         "generator": "scripts/make_reference.py",
         "torch": torch.__version__, "torchvision": torchvision.__version__,
-        "seed": args.seed, "archs": archs, "sizes": sizes, "tf_same": args.tf_same,
+        "seed": args.seed, "archs": archs, "sizes": all_sizes, "tf_same": args.tf_same,
         "bn_randomisation": "data-calibrated (see randomise_bn): running_mean = mu + 0.1*sigma*U(-1,1), "
                             "running_var = sigma^2*U(0.5,1.5) with mu, sigma^2 the BN input's channel "
                             "stats on a randn [4,3,64,64] batch; weight U(0.5,1.5), bias U(-0.1,0.1)",
+        "ln_randomisation": "LayerNorm weight U(0.5,1.5), bias U(-0.1,0.1); ConvNeXt layer_scale = "
+                            "U(0.25,0.75) * std(block input) / std(block branch) on the calibration batch",
         "input": "torch.Generator seeded with seed*1000003 + crc32('<arch>_<size>'), randn [2,3,s,s]",
         "mobilenet_v2_tfsame_vs_symmetric": sym_vs_tf,
         "files": w.files,

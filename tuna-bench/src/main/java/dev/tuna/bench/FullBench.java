@@ -42,10 +42,9 @@ final class FullBench {
         int epochs = args.length > 5 ? Integer.parseInt(args[5]) : 3;
         FreezeMode mode = FreezeMode.parse(args.length > 6 ? args[6] : "train-bn");
         Path json = args.length > 7 ? Path.of(args[7]) : null;
-        PretrainedWeights weights = PretrainedWeights.defaultFor(arch);
-        if (arch == Architecture.MOBILENET_V2) {
-            weights = PretrainedWeights.MOBILENET_V2_TFLITE;
-        }
+        WeightCatalog catalog = WeightCatalog.standard(ProgressListener.NONE);
+        // the architecture's first catalogue weights on disk (with TUNA_HOME=../shared: MobileNetV2's TFLite)
+        PretrainedWeights weights = catalog.preferred(arch);
         System.out.println(Machine.cpu());
         System.out.printf(Locale.ROOT, "full run: %s, %s (%s), %d px squish, fineTune(%d), freeze %s, %d cores%n",
                 folder, arch.id(), weights.name(), size, epochs, mode.id(), Runtime.getRuntime().availableProcessors());
@@ -67,7 +66,7 @@ final class FullBench {
             out.addProperty("n_valid", data.valid().size());
             t = System.nanoTime();
             try (Learner learner = Learner.builder(data).weights(weights).freezeMode(mode)
-                    .catalog(WeightCatalog.standard(ProgressListener.NONE)).console(System.out, false).build()) {
+                    .catalog(catalog).console(System.out, false).build()) {
                 double prepare = seconds(t);
                 row("model (load, BN recalibration)", prepare, 0);
                 out.addProperty("model_s", prepare);

@@ -59,7 +59,7 @@ final class ModelBench {
         }
     }
 
-    /** fast.ai's freeze: only the head and every batch norm's affine parameters train. */
+    /** fast.ai's freeze: only the head and every normalisation layer's affine parameters train. */
     private static void freeze(Network net, boolean frozen) {
         for (Map.Entry<String, Parameter> e : net.parameters().entrySet()) {
             String name = e.getKey();
@@ -67,7 +67,7 @@ final class ModelBench {
             if (stats) {
                 continue;
             }
-            boolean trains = !frozen || net.group(name) == 2 || net.isBatchNorm(name);
+            boolean trains = !frozen || net.group(name) == 2 || net.isNorm(name);
             e.getValue().freeze(!trains);
         }
     }

@@ -31,6 +31,15 @@ final class Converters {
         }
     }
 
+    /** The architecture identifiers, for {@code --arch}'s help text and shell completion. */
+    static final class ArchIds implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return java.util.Arrays.stream(dev.tuna.model.Architecture.values()).map(dev.tuna.model.Architecture::id)
+                    .iterator();
+        }
+    }
+
     /** Parses a freeze mode. */
     static final class Freeze implements CommandLine.ITypeConverter<dev.tuna.learn.FreezeMode> {
         @Override

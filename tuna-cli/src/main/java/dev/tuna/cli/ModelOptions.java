@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 /** {@code --arch} and {@code --weights}, shared by train, lr-find and demo. */
 final class ModelOptions {
     @Option(names = "--arch", defaultValue = "resnet18", converter = Converters.Arch.class,
-            description = "resnet18, resnet34, resnet50 or mobilenet_v2 (default: ${DEFAULT-VALUE}).")
+            completionCandidates = Converters.ArchIds.class,
+            description = "One of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Architecture arch;
 
     @Option(names = "--weights", paramLabel = "<name|file|none>",

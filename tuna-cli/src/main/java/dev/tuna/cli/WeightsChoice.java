@@ -30,12 +30,7 @@ record WeightsChoice(PretrainedWeights entry, Path file) {
             return new WeightsChoice(null, null); // train from a random initialisation
         }
         if (weights == null) {
-            for (PretrainedWeights entry : PretrainedWeights.CATALOGUE) {
-                if (entry.architecture() == arch && isLocal(entry, catalog)) {
-                    return new WeightsChoice(entry, null);
-                }
-            }
-            return new WeightsChoice(PretrainedWeights.defaultFor(arch), null);
+            return new WeightsChoice(catalog.preferred(arch), null);
         }
         Path path = Path.of(weights);
         if (Files.exists(path) || weights.contains("/") || weights.endsWith(".pth") || weights.endsWith(".safetensors")) {
@@ -53,14 +48,6 @@ record WeightsChoice(PretrainedWeights entry, Path file) {
             return new WeightsChoice(PretrainedWeights.defaultFor(arch), path);
         }
         return new WeightsChoice(PretrainedWeights.named(weights), null);
-    }
-
-    private static boolean isLocal(PretrainedWeights entry, WeightCatalog catalog) {
-        try {
-            return catalog.resolveLocal(entry).isPresent();
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     static WeightCatalog catalog() {

@@ -293,5 +293,13 @@ class TrainEvaluatePredictTest {
             assertThat(help.code()).isZero();
             assertThat(help.out()).as(command).contains("Example");
         }
+        // --arch lists every architecture, from the architectures themselves
+        String train = tuna("train", "--help").out().replaceAll("\\s+", " ");
+        for (dev.tuna.model.Architecture arch : dev.tuna.model.Architecture.values()) {
+            assertThat(train).contains(arch.id());
+        }
+        Run unknown = tuna("train", "data", "--arch", "vgg16");
+        assertThat(unknown.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(unknown.err()).contains("convnext_tiny", "efficientnet_b0");
     }
 }

@@ -122,8 +122,7 @@ final class ArtifactJson {
             architecture = Architecture.parse(architectureId);
         } catch (TunaException e) {
             throw bad(file + " names the architecture '" + architectureId + "', which this Tuna does not know"
-                    + " (it knows " + Arrays.stream(Architecture.values()).map(Architecture::id)
-                    .collect(Collectors.joining(", ")) + "); upgrade Tuna", e);
+                    + " (it knows " + Architecture.ids() + "); upgrade Tuna", e);
         }
         List<String> classes = fields.strings(fields.root, "classes");
         int inputSize = fields.integer(fields.root, "inputSize", 1, ArtifactMetadata.MAX_INPUT_SIZE);

@@ -9,8 +9,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.training.ParameterStore;
 import dev.tuna.TunaException;
+import dev.tuna.internal.nn.Chain;
 import dev.tuna.internal.nn.NamedParameters;
 import dev.tuna.internal.nn.ObservedBatchNorm;
+import dev.tuna.internal.nn.StochasticDepth;
 import dev.tuna.internal.nn.Torchvision;
 import dev.tuna.model.weights.Tensor;
 import dev.tuna.model.weights.WeightFile;
@@ -24,8 +26,9 @@ import java.util.stream.Collectors;
 
 /**
  * A convolutional network built as torchvision builds it, as DJL blocks whose parameters carry
- * torchvision's {@code state_dict} names: either torchvision's complete ImageNet classifier, or a
- * pretrained body with fast.ai's head for transfer learning.
+ * torchvision's {@code state_dict} names: either torchvision's complete ImageNet classifier (body, then
+ * torchvision's classifier), or a pretrained body with fast.ai's head for transfer learning. What the
+ * body, classifier, cut and parameter groups are comes from the {@link Architecture}.
  *
  * <p>Owns the native memory of its parameters; close it when done.
  */
@@ -35,94 +38,139 @@ public final class Network implements AutoCloseable {
     private final NamedParameters names;
     private final NDManager manager;
     private final ParameterStore store;
+    private final StochasticDepth.Draws draws;
     private final int classes;
     private final boolean transfer;
     /** The head's parameter-free pooling and flattening layers, before its first batch norm. */
     private static final int HEAD_POOLING_LAYERS = 2;
 
-    private Network(Architecture architecture, SequentialBlock block, NamedParameters names, int classes,
-            boolean transfer, NDManager parent, int imageSize, long seed) {
+    private Network(Architecture architecture, SequentialBlock block, NamedParameters names,
+            StochasticDepth.Draws draws, int classes, boolean transfer, NDManager parent, int imageSize, long seed) {
         this.architecture = architecture;
         this.block = block;
         this.names = names;
+        this.draws = draws;
         this.classes = classes;
         this.transfer = transfer;
         this.manager = parent.newSubManager();
         this.store = new ParameterStore(manager, false);
         block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, imageSize, imageSize));
-        initialize(seed);
+        // torchvision's initialisation for the body, fast.ai's for the head; seeded, so reproducible
+        names.initialize(new SplittableRandom(seed));
     }
 
     /**
-     * Builds torchvision's complete classifier ({@code resnet18()}, {@code mobilenet_v2()}, ...).
+     * Builds torchvision's complete classifier ({@code resnet18()}, {@code mobilenet_v2()}, ...), with
+     * torchvision's stochastic depth ({@link Architecture#stochasticDepth()}).
      *
      * @param architecture the architecture
      * @param classes classifier outputs (1000 for ImageNet weights)
      * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
      * @param manager the parent manager
-     * @param seed seed of the random initialisation
+     * @param seed seed of the random initialisation and of the stochastic-depth draws
      * @return the network
      */
     public static Network torchvision(Architecture architecture, int classes, boolean tfSamePadding,
             NDManager manager, long seed) {
-        NamedParameters names = new NamedParameters();
-        SequentialBlock block = architecture.complete(new Torchvision(names, tfSamePadding), classes);
-        return new Network(architecture, block, names, classes, false, manager, 64, seed);
+        return torchvision(architecture, classes, tfSamePadding, architecture.stochasticDepth(), manager, seed);
     }
 
     /**
-     * Builds a body with fast.ai's head for {@code classes} classes.
+     * Builds torchvision's complete classifier with a stochastic-depth rate of the caller's choice.
+     *
+     * @param architecture the architecture
+     * @param classes classifier outputs (1000 for ImageNet weights)
+     * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
+     * @param stochasticDepth the drop probability of the last residual block in training mode (0: none)
+     * @param manager the parent manager
+     * @param seed seed of the random initialisation and of the stochastic-depth draws
+     * @return the network
+     * @throws TunaException when the rate is outside [0, 1), or not 0 for an architecture without
+     *     stochastic depth
+     */
+    public static Network torchvision(Architecture architecture, int classes, boolean tfSamePadding,
+            double stochasticDepth, NDManager manager, long seed) {
+        checkStochasticDepth(architecture, stochasticDepth);
+        NamedParameters names = new NamedParameters();
+        StochasticDepth.Draws draws = new StochasticDepth.Draws(drawsSeed(seed));
+        Torchvision builder = new Torchvision(names, tfSamePadding, draws);
+        SequentialBlock block = new Chain();
+        block.add(architecture.body(builder, stochasticDepth));
+        block.add(architecture.classifier(builder, classes));
+        return new Network(architecture, block, names, draws, classes, false, manager, 64, seed);
+    }
+
+    /**
+     * Builds a body with fast.ai's head for {@code classes} classes, with torchvision's stochastic depth
+     * ({@link Architecture#stochasticDepth()}).
      *
      * @param architecture the body's architecture
      * @param head the head's shape
      * @param classes number of classes
      * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
      * @param manager the parent manager
-     * @param seed seed of the head's (and body's) random initialisation
+     * @param seed seed of the head's (and body's) random initialisation and of the stochastic-depth draws
      * @return the network
      */
     public static Network transfer(Architecture architecture, HeadSpec head, int classes, boolean tfSamePadding,
             NDManager manager, long seed) {
+        return transfer(architecture, head, classes, tfSamePadding, architecture.stochasticDepth(), manager, seed);
+    }
+
+    /**
+     * Builds a body with fast.ai's head for {@code classes} classes, with a stochastic-depth rate of the
+     * caller's choice.
+     *
+     * @param architecture the body's architecture
+     * @param head the head's shape
+     * @param classes number of classes
+     * @param tfSamePadding TensorFlow "SAME" padding on strided convolutions (weights converted from TF)
+     * @param stochasticDepth the drop probability of the last residual block in training mode (0: none)
+     * @param manager the parent manager
+     * @param seed seed of the head's (and body's) random initialisation and of the stochastic-depth draws
+     * @return the network
+     * @throws TunaException when there are fewer than 2 classes, or the rate is outside [0, 1), or not 0
+     *     for an architecture without stochastic depth
+     */
+    public static Network transfer(Architecture architecture, HeadSpec head, int classes, boolean tfSamePadding,
+            double stochasticDepth, NDManager manager, long seed) {
         if (classes < 2) {
             throw TunaException.usage("A classifier needs at least 2 classes; found " + classes + ".");
         }
+        checkStochasticDepth(architecture, stochasticDepth);
         NamedParameters names = new NamedParameters();
-        Torchvision builder = new Torchvision(names, tfSamePadding);
-        SequentialBlock block = new dev.tuna.internal.nn.Chain();
-        block.add(architecture.body(builder));
+        StochasticDepth.Draws draws = new StochasticDepth.Draws(drawsSeed(seed));
+        Torchvision builder = new Torchvision(names, tfSamePadding, draws);
+        SequentialBlock block = new Chain();
+        block.add(architecture.body(builder, stochasticDepth));
         block.add(builder.head(head.hidden(), head.dropouts(), classes));
-        return new Network(architecture, block, names, classes, true, manager, 64, seed);
+        return new Network(architecture, block, names, draws, classes, true, manager, 64, seed);
     }
 
-    /** torchvision's initialisation for the body, fast.ai's for the head; seeded, so reproducible. */
-    private void initialize(long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        for (Map.Entry<String, Parameter> entry : names.all().entrySet()) {
-            String name = entry.getKey();
-            NDArray array = entry.getValue().getArray();
-            Shape shape = array.getShape();
-            int size = Math.toIntExact(shape.size());
-            float[] values = new float[size];
-            boolean head = name.startsWith("head.");
-            if (names.isBatchNorm(name)) {
-                float fill = name.endsWith(".weight") || name.endsWith(".running_var") ? 1f
-                        : head && name.endsWith(".bias") ? 1e-3f : 0f;
-                Arrays.fill(values, fill);
-            } else if (name.endsWith(".weight") && shape.dimension() == 4) {
-                double std = Math.sqrt(2.0 / (shape.get(0) * shape.get(2) * shape.get(3))); // kaiming, fan_out
-                fillNormal(values, std, random);
-            } else if (name.endsWith(".weight") && shape.dimension() == 2) {
-                double std = head ? Math.sqrt(2.0 / shape.get(1)) : 0.01; // fast.ai kaiming fan_in; torchvision fc
-                fillNormal(values, std, random);
-            } // biases of the original classifier stay 0
-            dev.tuna.internal.nn.Arrays2.copyInto(array, values);
+    private static void checkStochasticDepth(Architecture architecture, double rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw TunaException.usage("The stochastic-depth rate must be in [0, 1); found " + rate + ".");
+        }
+        if (rate > 0 && architecture.stochasticDepth() == 0) {
+            throw TunaException.usage(architecture.id() + " has no stochastic depth; found a rate of " + rate
+                    + ". Pass 0, or choose an architecture that has it (e.g. convnext_tiny, efficientnet_b0).");
         }
     }
 
-    private static void fillNormal(float[] values, double std, SplittableRandom random) {
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) (random.nextGaussian() * std);
-        }
+    /** The stochastic-depth draws' seed: the network's, kept apart from the initialisation's stream. */
+    private static long drawsSeed(long seed) {
+        return seed ^ 0x5D0C4A57E1D3B9F1L;
+    }
+
+    /**
+     * Restarts the stochastic-depth draws from a seed. A training loop that reseeds its other random
+     * draws per epoch (dropout) should call this beside them, so that a resumed run drops the same
+     * residual branches as the uninterrupted one. No effect on architectures without stochastic depth.
+     *
+     * @param seed the seed
+     */
+    public void seedStochasticDepth(long seed) {
+        draws.reseed(seed);
     }
 
     /**
@@ -175,9 +223,21 @@ public final class Network implements AutoCloseable {
      *
      * @param name the parameter name
      * @return true for batch-norm weights, biases and running statistics
+     * @see #isNorm(String)
      */
     public boolean isBatchNorm(String name) {
         return names.isBatchNorm(name);
+    }
+
+    /**
+     * Whether a parameter name belongs to a normalisation layer, batch norm or layer norm: what fast.ai
+     * excludes from weight decay and keeps training while the body is frozen ({@code train_bn}).
+     *
+     * @param name the parameter name
+     * @return true for the weights, biases (and running statistics) of batch norms and layer norms
+     */
+    public boolean isNorm(String name) {
+        return names.isNorm(name);
     }
 
     /**
@@ -260,16 +320,19 @@ public final class Network implements AutoCloseable {
      * @return feature maps {@code [n, channels, h', w']}
      */
     public NDArray features(NDArray input) {
-        ai.djl.nn.Block body = transfer ? block.getChildren().get(0).getValue() : null;
-        if (body == null) {
-            int bodyLayers = block.getChildren().size() - (architecture == Architecture.MOBILENET_V2 ? 3 : 2);
-            NDList x = new NDList(input);
-            for (int i = 0; i < bodyLayers; i++) {
-                x = block.getChildren().get(i).getValue().forward(store, x, false);
-            }
-            return x.singletonOrThrow();
-        }
-        return body.forward(store, new NDList(input), false).singletonOrThrow();
+        return features(input, false);
+    }
+
+    /**
+     * Runs only the body (everything before the global pool).
+     *
+     * @param input float32 {@code [n, 3, h, w]}
+     * @param training training mode (batch statistics and their running update, stochastic depth) or
+     *     evaluation mode
+     * @return feature maps {@code [n, channels, h', w']}
+     */
+    public NDArray features(NDArray input, boolean training) {
+        return block.getChildren().get(0).getValue().forward(store, new NDList(input), training).singletonOrThrow();
     }
 
     /**
@@ -313,8 +376,7 @@ public final class Network implements AutoCloseable {
         List<String> disallowedExtra = unexpected;
         if (mode == LoadMode.BODY) {
             requiredMissing = missing.stream().filter(n -> !n.startsWith("head.")).toList();
-            disallowedExtra = unexpected.stream().filter(n -> !n.startsWith("fc.") && !n.startsWith("classifier."))
-                    .toList();
+            disallowedExtra = unexpected.stream().filter(n -> !architecture.spec().isClassifier(n)).toList();
         }
         if (mode != LoadMode.PARTIAL && (!requiredMissing.isEmpty() || !disallowedExtra.isEmpty()
                 || !mismatched.isEmpty())) {

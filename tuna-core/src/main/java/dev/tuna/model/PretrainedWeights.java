@@ -2,7 +2,6 @@ package dev.tuna.model;
 
 import dev.tuna.TunaException;
 import dev.tuna.transform.Normalization;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -42,6 +41,19 @@ public record PretrainedWeights(String name, Architecture architecture, String f
     /** torchvision's MobileNetV2 IMAGENET1K_V1. */
     public static final PretrainedWeights MOBILENET_V2 = torchvision("mobilenet_v2", Architecture.MOBILENET_V2,
             "mobilenet_v2-b0353104.pth", "b0353104", "torchvision MobileNetV2 IMAGENET1K_V1 (top-1 71.88%)");
+    /** torchvision's ConvNeXt-Tiny IMAGENET1K_V1. */
+    public static final PretrainedWeights CONVNEXT_TINY = torchvision("convnext_tiny", Architecture.CONVNEXT_TINY,
+            "convnext_tiny-983f1562.pth", "983f1562", "torchvision ConvNeXt-Tiny IMAGENET1K_V1 (top-1 82.52%)");
+    /**
+     * torchvision's EfficientNet-B0 IMAGENET1K_V1 (ported from timm by Ross Wightman), under the file name of
+     * torchvision 0.17 and later. Older torchvision (0.14 on Debian among them) names the file
+     * {@code efficientnet_b0_rwightman-3dd342df.pth}, although its SHA-256 starts with 7f5810bc
+     * (pytorch/vision issues 7744 and 8034): torchvision renamed it to match. A copy under the old name
+     * loads when passed as a file.
+     */
+    public static final PretrainedWeights EFFICIENTNET_B0 = torchvision("efficientnet_b0",
+            Architecture.EFFICIENTNET_B0, "efficientnet_b0_rwightman-7f5810bc.pth", "7f5810bc",
+            "torchvision EfficientNet-B0 IMAGENET1K_V1 (top-1 77.69%)");
     /**
      * MobileNetV2 ImageNet weights converted from TensorFlow Lite (Coral test data, dequantized QAT
      * model) into torchvision names: needs {@code x / 127.5 - 1}, TF "SAME" padding and batch-norm
@@ -52,9 +64,12 @@ public record PretrainedWeights(String name, Architecture architecture, String f
             "7badc57c5777626bf11174fef37ed97518b5d29e8a916a3c965d5056caff7c46", Normalization.MINUS_ONE_TO_ONE,
             true, true, "MobileNetV2 1.0/224 from TFLite (dequantized QAT), torchvision layout");
 
-    /** Every entry, in a stable order. */
-    public static final List<PretrainedWeights> CATALOGUE =
-            List.of(RESNET18, RESNET34, RESNET50, MOBILENET_V2, MOBILENET_V2_TFLITE);
+    /**
+     * Every entry, in a stable order. An architecture's first entry is its default (torchvision's ImageNet
+     * weights, downloadable); {@link WeightCatalog#preferred} takes the first one already on disk.
+     */
+    public static final List<PretrainedWeights> CATALOGUE = List.of(RESNET18, RESNET34, RESNET50, MOBILENET_V2,
+            MOBILENET_V2_TFLITE, CONVNEXT_TINY, EFFICIENTNET_B0);
 
     /** Validates the checksum format. */
     public PretrainedWeights {
@@ -99,13 +114,13 @@ public record PretrainedWeights(String name, Architecture architecture, String f
     }
 
     /**
-     * Returns the default weights of an architecture (torchvision's ImageNet weights).
+     * Returns the default weights of an architecture: its first catalogue entry (torchvision's ImageNet
+     * weights).
      *
      * @param architecture the architecture
      * @return the entry
      */
     public static PretrainedWeights defaultFor(Architecture architecture) {
-        return Arrays.asList(RESNET18, RESNET34, RESNET50, MOBILENET_V2).stream()
-                .filter(w -> w.architecture == architecture).findFirst().orElseThrow();
+        return architecture.weights().get(0);
     }
 }

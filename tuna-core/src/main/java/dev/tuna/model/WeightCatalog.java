@@ -93,6 +93,28 @@ public final class WeightCatalog {
     }
 
     /**
+     * Returns the weights to use for an architecture when none were asked for: its first catalogue entry
+     * whose file is already on disk here (e.g. the TFLite MobileNetV2 in {@code home/pretrained/}), else
+     * its default, torchvision's weights, which {@link #resolve} downloads. A damaged file on disk does
+     * not count as present here; {@link #resolve} reports it.
+     *
+     * @param architecture the architecture
+     * @return the entry
+     */
+    public PretrainedWeights preferred(Architecture architecture) {
+        for (PretrainedWeights entry : architecture.weights()) {
+            try {
+                if (resolveLocal(entry).isPresent()) {
+                    return entry;
+                }
+            } catch (TunaException e) {
+                // a damaged copy: fall through to the next entry, as if it were absent
+            }
+        }
+        return PretrainedWeights.defaultFor(architecture);
+    }
+
+    /**
      * Returns the entry's file when it is already on disk, without downloading.
      *
      * @param weights the entry

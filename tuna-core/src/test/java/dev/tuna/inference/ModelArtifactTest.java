@@ -332,7 +332,8 @@ class ModelArtifactTest {
                 JsonParser.parseString("[0.5,0.5,0.5]")));
         editJson(model, root -> root.addProperty("architecture", "vit_h14"));
         assertBadModel(() -> ModelArtifact.read(model), "names the architecture 'vit_h14', which this Tuna does not"
-                + " know (it knows resnet18, resnet34, resnet50, mobilenet_v2); upgrade Tuna");
+                + " know (it knows resnet18, resnet34, resnet50, mobilenet_v2, convnext_tiny, efficientnet_b0);"
+                + " upgrade Tuna");
         editJson(model, root -> root.addProperty("architecture", "mobilenet_v2"));
         editJson(model, root -> root.addProperty("weightsFile", "../elsewhere.safetensors"));
         assertBadModel(() -> ModelArtifact.read(model), "expected a plain file name inside the model folder");

@@ -51,7 +51,8 @@ class TorchvisionParityTest {
     @ParameterizedTest(name = "{0} at {1} px, TF SAME {2}")
     @CsvSource({"resnet18,224,false", "resnet18,192,false", "resnet34,224,false", "resnet34,192,false",
         "resnet50,224,false", "resnet50,192,false", "mobilenet_v2,224,false", "mobilenet_v2,192,false",
-        "mobilenet_v2,224,true", "mobilenet_v2,192,true"})
+        "mobilenet_v2,224,true", "mobilenet_v2,192,true", "convnext_tiny,64,false", "convnext_tiny,72,false",
+        "efficientnet_b0,64,false", "efficientnet_b0,72,false"})
     void evalOutputMatchesTorchvision(String arch, int size, boolean tfSame) {
         Path ref = PyTorchReference.files();
         WeightFile weights = WeightFiles.read(ref.resolve(arch + ".pth"));
@@ -67,6 +68,9 @@ class TorchvisionParityTest {
             NDArray featureMaps = net.features(x);
             double features = maxAbsDiff(featureMaps, expected.tensor("features"));
             assertThat(featureMaps.abs().max().getFloat()).as("features are not trivially zero").isGreaterThan(0.1f);
+            NDArray first = featureMaps.get("0");
+            NDArray second = featureMaps.get("1");
+            assertThat(first.sub(second).abs().max().getFloat()).as("features depend on the image").isGreaterThan(0.1f);
             System.out.printf("parity %s %d tfSame=%s: max |logits diff| %.2e, max |features diff| %.2e (max |features| %.2f)%n",
                     arch, size, tfSame, logits, features, featureMaps.abs().max().getFloat());
             assertThat(logits).isLessThan(TOLERANCE);

@@ -6,9 +6,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.GradientCollector;
 import dev.tuna.TunaException;
@@ -75,8 +77,12 @@ public final class Numerics {
         MAX_POOL("max pooling"),
         /** Global average pooling. */
         AVG_POOL("average pooling"),
-        /** A fully connected layer. */
-        LINEAR("linear layer");
+        /** A fully connected layer, on 2-d inputs (heads) or channels-last feature maps (ConvNeXt). */
+        LINEAR("linear layer"),
+        /** Layer norm over the last axis (ConvNeXt, on channels-last maps). */
+        LAYER_NORM("layer norm"),
+        /** The smooth element-wise activations: GELU (ConvNeXt), sigmoid and SiLU (EfficientNet). */
+        ACTIVATION("GELU/sigmoid activation");
 
         private final String label;
 
@@ -590,6 +596,39 @@ public final class Numerics {
         return corrected(op.apply(x), inFloat64(x, null, null, a -> op.apply(a.get(0))));
     }
 
+    /**
+     * Layer norm over the last axis on its route.
+     *
+     * @param x input {@code (..., C)}
+     * @param weight scale {@code (C)}
+     * @param bias shift {@code (C)}
+     * @param eps epsilon
+     * @return the output
+     */
+    public NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, float eps) {
+        UnaryOperator<NDList> op = a -> LayerNorm.layerNorm(a.get(0), new Shape(a.get(1).getShape().get(0)), a.get(1),
+                a.get(2), eps);
+        NDArray y = op.apply(new NDList(x, weight, bias)).singletonOrThrow();
+        if (route(Kind.LAYER_NORM) == Route.FAST || x.getDataType() != DataType.FLOAT32) {
+            return simulateFault(Kind.LAYER_NORM, y, 0);
+        }
+        return corrected(y, inFloat64(x, weight, bias, a -> op.apply(a).singletonOrThrow()));
+    }
+
+    /**
+     * A smooth element-wise activation (GELU, sigmoid, SiLU) on the route of {@link Kind#ACTIVATION}.
+     *
+     * @param x input
+     * @param op the activation
+     * @return its output
+     */
+    public NDArray activation(NDArray x, UnaryOperator<NDArray> op) {
+        if (route(Kind.ACTIVATION) == Route.FAST || x.getDataType() != DataType.FLOAT32) {
+            return simulateFault(Kind.ACTIVATION, op.apply(x), 0);
+        }
+        return corrected(op.apply(x), inFloat64(x, null, null, a -> op.apply(a.get(0))));
+    }
+
     /** ResNet's stem pooling: 3×3, stride 2, padding 1. */
     static NDArray stemMaxPool(NDArray x) {
         return Pool.maxPool2d(x, new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false);
@@ -785,7 +824,7 @@ public final class Numerics {
             return values;
         }
 
-        /** Probes in the shapes of MobileNetV2's and the ResNets' layers, small batches. */
+        /** Probes in the shapes of the architectures' layers (MobileNetV2, ResNets, ConvNeXt, EfficientNet), small batches. */
         private static List<Probe> catalogue() {
             List<Probe> probes = new ArrayList<>();
             // 1×1: MobileNetV2's last block and final conv at 224 and 192 px (where the Zen 5 fault is),
@@ -808,6 +847,12 @@ public final class Numerics {
             conv(probes, Kind.STRIDED_CONV, 2, 3, 64, 32, 7, 2, 3, 1);   // ResNet stem
             conv(probes, Kind.STRIDED_CONV, 2, 3, 32, 32, 3, 2, 1, 1);   // MobileNetV2 stem
             conv(probes, Kind.STRIDED_CONV, 2, 64, 128, 14, 3, 2, 1, 1); // ResNet's first 3x3 of a stage
+            conv(probes, Kind.STRIDED_CONV, 2, 3, 96, 32, 4, 4, 0, 1);   // ConvNeXt stem (patchify)
+            conv(probes, Kind.STRIDED_CONV, 2, 96, 192, 14, 2, 2, 0, 1); // ConvNeXt downsampling
+            conv(probes, Kind.DEPTHWISE_CONV, 2, 240, 240, 14, 5, 2, 2, 240); // EfficientNet 5x5 stride 2
+            probes.add(new Probe(Kind.DEPTHWISE_CONV, "depthwise 7x7 with bias, 96 channels, 14x14, batch 2",
+                    new Shape(2, 96, 14, 14), new Shape(96, 1, 7, 7), new Shape(96), 1,
+                    a -> djlConv(a.get(0), a.get(1), a.get(2), 1, 3, 96))); // ConvNeXt block
             probes.add(new Probe(Kind.BATCH_NORM_TRAIN, "batch norm, training mode, 64 channels, 7x7, batch 4",
                     new Shape(4, 64, 7, 7), new Shape(64), new Shape(64), 1, a -> batchNormProbe(a, true)));
             probes.add(new Probe(Kind.BATCH_NORM_TRAIN, "batch norm 1d, training mode, 2560 features, batch 8",
@@ -823,6 +868,22 @@ public final class Numerics {
             probes.add(new Probe(Kind.LINEAR, "linear 2560->512, batch 8",
                     new Shape(8, 2560), new Shape(512, 2560), null, 1, a -> Linear.linear(a.get(0), a.get(1))
                             .singletonOrThrow()));
+            probes.add(new Probe(Kind.LINEAR, "linear 96->384 with bias on channels-last 14x14 maps, batch 2",
+                    new Shape(2, 96, 14, 14), new Shape(384, 96), new Shape(384), 1, a -> Linear.linear(
+                            a.get(0).transpose(0, 2, 3, 1), a.get(1), a.get(2)).singletonOrThrow())); // ConvNeXt
+            probes.add(new Probe(Kind.LAYER_NORM, "layer norm over 96 channels of channels-last 14x14 maps, batch 2",
+                    new Shape(2, 96, 14, 14), new Shape(96), new Shape(96), 1, a -> LayerNorm.layerNorm(
+                            a.get(0).transpose(0, 2, 3, 1), new Shape(96), a.get(1), a.get(2), 1e-6f)
+                            .singletonOrThrow()));
+            probes.add(new Probe(Kind.LAYER_NORM, "layer norm over 768 features, batch 8",
+                    new Shape(8, 768), new Shape(768), new Shape(768), 1, a -> LayerNorm.layerNorm(a.get(0),
+                            new Shape(768), a.get(1), a.get(2), 1e-6f).singletonOrThrow()));
+            probes.add(new Probe(Kind.ACTIVATION, "GELU, 384 channels, 14x14, batch 2",
+                    new Shape(2, 384, 14, 14), null, null, 1, a -> Activation.gelu(a.get(0).mul(3))));
+            probes.add(new Probe(Kind.ACTIVATION, "SiLU, 96 channels, 14x14, batch 2",
+                    new Shape(2, 96, 14, 14), null, null, 1, a -> Torchvision.silu(a.get(0).mul(3))));
+            probes.add(new Probe(Kind.ACTIVATION, "sigmoid, 96 channels, 14x14, batch 2",
+                    new Shape(2, 96, 14, 14), null, null, 1, a -> Activation.sigmoid(a.get(0).mul(3))));
             probes.add(new Probe(Kind.LINEAR, "linear 1280->5 with bias, batch 8",
                     new Shape(8, 1280), new Shape(5, 1280), new Shape(5), 1, a -> Linear.linear(a.get(0), a.get(1),
                             a.get(2)).singletonOrThrow()));

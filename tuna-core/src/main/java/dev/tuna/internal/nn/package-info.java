@@ -3,7 +3,7 @@
  *
  * <pre>{@code
  * NamedParameters names = new NamedParameters();
- * SequentialBlock resnet18 = new Torchvision(names, false).resnet(new int[] {2, 2, 2, 2}, false, 1000);
+ * SequentialBlock body = new Torchvision(names, false).resnetBody(new int[] {2, 2, 2, 2}, false); // ResNet-18
  * }</pre>
  */
 package dev.tuna.internal.nn;
