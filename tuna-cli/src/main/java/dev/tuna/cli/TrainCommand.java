@@ -252,6 +252,7 @@ final class TrainCommand implements Callable<Integer> {
             console.printf(Locale.ROOT, "Measuring this machine for a budget of %s...%n", budget);
             console.flush();
             recipe = clock.choose(spec, arch, choice.entry() != null && choice.entry().tfSamePadding(), test);
+            console.println("measured: " + clock.throughput().describe());
             console.println(recipe.describe());
             console.flush();
             spec = recipe.data(spec);

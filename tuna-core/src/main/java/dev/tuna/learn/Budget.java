@@ -25,10 +25,11 @@ import java.util.Locale;
  *   <li>Epochs: aim at BiT-HyperRule's schedule length in steps (500 under 20,000 images, 10,000 under
  *       500,000), counted at Tuna's batch size (BiT's batches are 8× larger), between
  *       {@value #MIN_EPOCHS} and {@value #MAX_EPOCHS} epochs in all (one frozen).</li>
- *   <li>Size: the largest of 224, 192, 160 and 128 px (224 is what ImageNet weights were trained at)
- *       at which at least {@value #MIN_EPOCHS} epochs fit; from 6 epochs on, progressive resizing (the
- *       first third of the unfrozen epochs at about 0.7× the size) buys epochs. Spare time goes to more
- *       epochs, up to the step target.</li>
+ *   <li>Size: 224 px (ImageNet's resolution) only when the whole step target fits there; otherwise
+ *       192 px, Tuna's default, with as many epochs as fit (measured: 4 epochs at 224 px were no better
+ *       than 4 at 192 px, and more epochs at 192 px were better); 160 or 128 px only when not even
+ *       {@value #MIN_EPOCHS} epochs fit at 192 px. From 6 epochs on, progressive resizing (the first third
+ *       of the unfrozen epochs at about 0.7× the size) buys epochs.</li>
  *   <li>Test-time augmentation when testing with it costs at most 10% of the budget.</li>
  *   <li>A budget in which not even one frozen and one unfrozen epoch at 128 px fit is refused, with the
  *       smallest budget that would work.</li>
@@ -43,7 +44,7 @@ public final class Budget {
     static int targetSteps(int images) {
         return images < 20_000 ? 500 : images < 500_000 ? 10_000 : 20_000;
     }
-    private static final int[] SIZES = {224, 192, 160, 128};
+    private static final int[] SIZES = {224, 192, 160, 128};  // the sizes a budget chooses from
     /** BiT-HyperRule uses MixUp only from 20,000 training images on. */
     static final int MIXUP_IMAGES = 20_000;
     /** Saving a checkpoint, recording the epoch: per epoch. */
@@ -199,16 +200,15 @@ public final class Budget {
      */
     static Recipe choose(double seconds, double budgetSeconds, Workload work, Throughput speed) {
         double available = seconds * MARGIN;
-        int target = Math.max(MIN_EPOCHS, Math.min(MAX_EPOCHS,
-                (int) Math.ceil((double) targetSteps(work.trainImages()) / Math.max(1, work.stepsPerEpoch())) + 1));
-        for (int size : SIZES) {
-            Recipe best = null;
-            for (int epochs = MIN_EPOCHS; epochs <= target; epochs++) { // not monotonic: progressive from 6 on
-                Recipe candidate = recipe(size, epochs, work, speed, budgetSeconds);
-                if (candidate.estimatedSeconds() <= available) {
-                    best = candidate;
-                }
-            }
+        int target = targetEpochs(work);
+        // 224 px (ImageNet's resolution) only when the whole step target fits there; else the most epochs
+        // at 192 px, Tuna's default size; smaller sizes only when not even the minimum fits at 192 px
+        Recipe full = best(224, target, target, available, work, speed, budgetSeconds);
+        if (full != null) {
+            return full;
+        }
+        for (int size : new int[] {192, 160, 128}) {
+            Recipe best = best(size, MIN_EPOCHS, target, available, work, speed, budgetSeconds);
             if (best != null) {
                 return best;
             }
@@ -231,8 +231,8 @@ public final class Budget {
 
     /**
      * Fits a chosen recipe to the time actually left once its data is decoded: the same sizes, as many
-     * epochs as now fit (at least 2, at most the recipe's own), so a slow decode or a slower machine
-     * shortens training instead of overrunning the budget.
+     * epochs as now fit (at least 2, at most the step target), so a slow decode shortens training instead
+     * of overrunning the budget, and a fast one lengthens it.
      *
      * @param recipe the recipe chosen before decoding
      * @param work what has to be done
@@ -243,7 +243,8 @@ public final class Budget {
         double available = remainingSeconds() * MARGIN;
         double decoded = work.images() * speed.decodeSeconds(); // already paid
         Recipe best = null;
-        for (int total = 2; total <= recipe.totalEpochs(); total++) {
+        int most = Math.max(recipe.totalEpochs(), targetEpochs(work));
+        for (int total = 2; total <= most; total++) {
             Recipe candidate = recipe(recipe.size(), total, work, speed, recipe.tta() ? Double.MAX_VALUE : 0);
             if (candidate.progressive() != recipe.progressive()) {
                 continue;
@@ -313,6 +314,25 @@ public final class Budget {
         public boolean stopped() {
             return stopped;
         }
+    }
+
+    /** The recipe with the most epochs in [from, to] at {@code size} that fits, or null. */
+    private static Recipe best(int size, int from, int to, double available, Workload work, Throughput speed,
+            double budgetSeconds) {
+        Recipe best = null;
+        for (int epochs = from; epochs <= to; epochs++) { // not monotonic in time: progressive from 6 on
+            Recipe candidate = recipe(size, epochs, work, speed, budgetSeconds);
+            if (candidate.estimatedSeconds() <= available) {
+                best = candidate;
+            }
+        }
+        return best;
+    }
+
+    /** The epochs (frozen one included) of BiT-HyperRule's schedule length, within the bounds. */
+    static int targetEpochs(Workload work) {
+        return Math.max(MIN_EPOCHS, Math.min(MAX_EPOCHS,
+                (int) Math.ceil((double) targetSteps(work.trainImages()) / Math.max(1, work.stepsPerEpoch())) + 1));
     }
 
     /** The recipe with {@code total} epochs (one frozen) at {@code size}, and its estimated wall time. */

@@ -76,7 +76,7 @@ public final class Learner implements AutoCloseable {
         this.seed = seed;
         this.head = head;
         this.freezeMode = freezeMode;
-        slots.addAll(FastAdam.slots(network.parameters(), network::group, network::isBatchNorm));
+        slots.addAll(FastAdam.slots(network.parameters(), network::group, network::isNorm));
         if (weights != null) {
             freeze();
         }
@@ -128,7 +128,7 @@ public final class Learner implements AutoCloseable {
         }
         for (FastAdam.Slot slot : slots) {
             boolean trains = slot.group() >= groups
-                    || (freezeMode == FreezeMode.TRAIN_BN && network.isBatchNorm(slot.name()));
+                    || (freezeMode == FreezeMode.TRAIN_BN && network.isNorm(slot.name()));
             slot.parameter().freeze(!trains);
         }
         frozenGroups = groups;

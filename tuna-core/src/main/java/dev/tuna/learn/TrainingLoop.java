@@ -95,7 +95,9 @@ final class TrainingLoop {
                 }
                 // data order, augmentation, dropout and batch mixing: functions of the seed and the epoch
                 int key = explore ? EXPLORE_EPOCHS + epoch : progress.epochsSeen;
-                TorchRandom.seed(Resume.epochSeed(learner.seed(), explore ? -1 - epoch : key));
+                long epochSeed = Resume.epochSeed(learner.seed(), explore ? -1 - epoch : key);
+                TorchRandom.seed(epochSeed);
+                network.seedStochasticDepth(epochSeed);
                 int images = 0;
                 try (BatchIterator batches = train.iterate(learner.manager(), key)) {
                     for (int b = 0; batches.hasNext() && !learner.stopped(); b++) {

@@ -56,8 +56,13 @@ class BudgetTest {
             previous = recipe;
         }
         Recipe fifteen = Budget.choose(900, 900, FLOWERS, TWO_CORES);
-        assertThat(fifteen.size()).isEqualTo(224);
+        assertThat(fifteen.size()).isEqualTo(192); // the step target (11 epochs) does not fit at 224 px
+        assertThat(fifteen.totalEpochs()).isEqualTo(7);
         assertThat(fifteen.progressive()).isTrue(); // progressive resizing buys epochs from 6 on
+        assertThat(fifteen.smallSize()).isEqualTo(128);
+        Recipe half = Budget.choose(1800, 1800, FLOWERS, TWO_CORES);
+        assertThat(half.size()).isEqualTo(224); // it does in 30 minutes
+        assertThat(half.totalEpochs()).isEqualTo(11);
         assertThat(fifteen.tta()).isTrue(); // 250 test images × 5 passes: well under 10% of 15 min
         assertThat(fifteen.mixup()).isZero(); // MixUp needs 20 epochs or more
         Recipe hour = Budget.choose(3600, 3600, FLOWERS, TWO_CORES);

@@ -193,6 +193,28 @@ class CheckpointTest {
         }
     }
 
+    /** Stochastic depth draws from the seed and the epoch, like dropout: a resumed EfficientNet run repeats. */
+    @Test
+    void aResumedRunWithStochasticDepthEndsLikeTheUninterruptedOne() {
+        java.util.function.Function<DataLoaders, Learner> efficientNet = loaders -> Learner.builder(loaders)
+                .architecture(Architecture.EFFICIENTNET_B0).weights(null).console(null, false).build();
+        Plan plan = SETTINGS.withFreezeEpochs(1).plan(2);
+        Outcome expected;
+        try (DataLoaders loaders = loaders(data); Learner learner = efficientNet.apply(loaders)) {
+            learner.fit(plan, dir.resolve("depth-full"), false);
+            expected = outcome(learner);
+        }
+        Path checkpoint = dir.resolve("depth-crash");
+        try (DataLoaders loaders = loaders(data); Learner learner = efficientNet.apply(loaders)) {
+            learner.addCallback(crashAt(2));
+            assertThatThrownBy(() -> learner.fit(plan, checkpoint, false)).isInstanceOf(Crash.class);
+        }
+        try (DataLoaders loaders = loaders(data); Learner learner = efficientNet.apply(loaders)) {
+            learner.fit(plan, checkpoint, true);
+            assertSameRun(outcome(learner), expected);
+        }
+    }
+
     /** Progressive resizing is one plan: its checkpoints hold the stage, so a resume continues at the right size. */
     @Test
     void aResumedProgressiveRunEndsLikeTheUninterruptedOne() {
