@@ -47,7 +47,8 @@ import picocli.CommandLine.Parameters;
                         + "    (a stronger recipe)",
                 "  tuna train flowers/ --augment --min-scale 0.35 --mixup --epochs 8    (fast.ai aug_transforms, MixUp)",
                 "  tuna train flowers/ --cutmix 1.0 --progressive 128:2 --size 224    (CutMix; 2 epochs at 128 px first)",
-                "  tuna train flowers/ --early-stop 2:0.01 --save-best --log-csv train.csv"})
+                "  tuna train flowers/ --early-stop 2:0.01 --save-best --log-csv train.csv",
+                "  tuna train flowers/ --budget 15m --test flowers-test/    (Tuna chooses the recipe for 15 minutes)"})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
     Path folder;
