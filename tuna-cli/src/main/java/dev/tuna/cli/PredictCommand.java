@@ -133,7 +133,7 @@ final class PredictCommand implements Callable<Integer> {
                     .filter(p -> !p.getFileName().toString().startsWith("."))
                     .filter(PredictCommand::looksLikeImage).sorted().toList();
             if (images.isEmpty()) {
-                throw TunaException.badData("No images found in " + input + ". Expected JPEG, PNG, BMP, GIF or WebP files.");
+                throw TunaException.badData("No images found in " + input + ". Expected " + ImageFormat.NAMES + " files.");
             }
             return images;
         } catch (IOException e) {

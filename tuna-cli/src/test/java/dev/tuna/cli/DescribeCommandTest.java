@@ -2,6 +2,7 @@ package dev.tuna.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tuna.data.ImageFormat;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -108,7 +109,7 @@ class DescribeCommandTest {
         assertThat(run.out() + run.err()).doesNotContain("\tat ", "Exception");
         assertThat(run.out()).contains(
                 "unreadable files skipped: 9\n",
-                "    5 files: not an image: content is not JPEG, PNG, BMP, GIF or WebP\n"
+                "    5 files: not an image: content is not " + ImageFormat.NAMES + "\n"
                         + "      dog/notes.png\n      dog/random0.jpg\n      ... and 3 more\n",
                 "    1 file: empty file (0 bytes)\n      cat/zero.jpg\n",
                 "    1 file: broken symbolic link (its target does not exist)\n      cat/gone.jpg\n",

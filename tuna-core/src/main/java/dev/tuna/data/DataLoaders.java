@@ -63,7 +63,7 @@ public final class DataLoaders implements AutoCloseable {
         if (trainItems.length + validItems.length == 0) {
             throw TunaException.badData("None of the " + items.size() + " image files under " + list.root()
                     + " could be decoded (first: " + unreadable.get(0) + "). Check that they are valid"
-                    + " JPEG, PNG, BMP, GIF or WebP images.");
+                    + " " + ImageFormat.NAMES + " images.");
         }
         int[] trainPerClass = new int[classes.size()];
         int[] validPerClass = new int[classes.size()];
@@ -140,7 +140,7 @@ public final class DataLoaders implements AutoCloseable {
                     throw TunaException.badData("Class '" + label + "' in " + list.root() + " has no usable"
                             + " images: " + (failed.size() == 1 ? "its only image file was" : "all " + failed.size()
                             + " of its image files were") + " skipped (first: " + failed.get(0) + ")"
-                            + ". Replace them with valid JPEG, PNG, BMP, GIF or WebP images, or remove the folder.");
+                            + ". Replace them with valid " + ImageFormat.NAMES + " images, or remove the folder.");
                 }
                 throw TunaException.badData("Class '" + classes.get(c) + "' in " + list.root() + " has " + total
                         + " usable image" + (total == 1 ? "" : "s") + ", none of which is left for training after"

@@ -3,7 +3,8 @@ package dev.tuna.data;
 import dev.tuna.transform.RgbImage;
 
 /**
- * Reads the EXIF orientation tag (0x0112) of a JPEG and applies it to decoded pixels.
+ * Reads the orientation tag (0x0112) of a JPEG's EXIF data or a TIFF's first directory, and applies
+ * it to decoded pixels.
  *
  * <p>Values follow the EXIF specification: 1 upright, 2 mirrored, 3 rotated 180°, 4 flipped
  * vertically, 5 transposed, 6 rotated 90° clockwise, 7 transversed, 8 rotated 90° counter-clockwise.
@@ -33,6 +34,44 @@ final class ExifOrientation {
             return true;
         });
         return found[0];
+    }
+
+    /**
+     * Finds the orientation tag in the first image directory of a TIFF (or BigTIFF) file.
+     *
+     * @param tiff the file's bytes
+     * @return 1–8, or 1 when absent or malformed
+     */
+    static int readTiff(byte[] tiff) {
+        if (tiff.length >= 16 && (tiff[0] == 'I' || tiff[0] == 'M')) {
+            boolean little = tiff[0] == 'I';
+            if (u16(tiff, 2, little) == 43) {
+                int value = readBigTiffOrientation(tiff, little);
+                return value == 0 ? 1 : value;
+            }
+        }
+        int value = tiff.length >= 8 ? readTiffOrientation(tiff, 0, tiff.length) : 0;
+        return value == 0 ? 1 : value;
+    }
+
+    /** BigTIFF: 8-byte offsets and counts, 20-byte directory entries with the value in their last 8. */
+    private static int readBigTiffOrientation(byte[] b, boolean little) {
+        long ifd = u64(b, 8, little);
+        if (ifd < 16 || ifd + 8 > b.length) {
+            return 0;
+        }
+        long count = u64(b, (int) ifd, little);
+        for (long i = 0; i < count; i++) {
+            long entry = ifd + 8 + i * 20;
+            if (entry + 20 > b.length) {
+                return 0;
+            }
+            if (u16(b, (int) entry, little) == ORIENTATION_TAG) {
+                int value = u16(b, (int) entry + 12, little);
+                return value >= 1 && value <= 8 ? value : 0;
+            }
+        }
+        return 0;
     }
 
     private static int readTiffOrientation(byte[] b, int tiff, int end) {
@@ -74,6 +113,13 @@ final class ExifOrientation {
         long hi = u16(b, little ? at + 2 : at, little);
         long lo = u16(b, little ? at : at + 2, little);
         return (hi << 16) | lo;
+    }
+
+    private static long u64(byte[] b, int at, boolean little) {
+        long first = u32(b, at, little);
+        long second = u32(b, at + 4, little);
+        long value = little ? (second << 32) | first : (first << 32) | second;
+        return value < 0 ? Long.MAX_VALUE : value;
     }
 
     /**

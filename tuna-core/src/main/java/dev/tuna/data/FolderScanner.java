@@ -154,7 +154,7 @@ final class FolderScanner {
             } else if (length == 0) {
                 unreadable.add(new SkippedFile(file, "empty file (0 bytes)"));
             } else {
-                unreadable.add(new SkippedFile(file, "not an image: content is not JPEG, PNG, BMP, GIF or WebP"));
+                unreadable.add(new SkippedFile(file, "not an image: content is not " + ImageFormat.NAMES));
             }
             return;
         }

@@ -4,6 +4,7 @@ import dev.tuna.transform.RgbImage;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferUShort;
 import java.awt.image.IndexColorModel;
@@ -28,13 +29,17 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *
  * <ul>
  *   <li>the format is recognised by content (see {@link ImageFormat}), not by file name;
- *   <li>JPEG EXIF orientation is applied, so a rotated phone photo comes out upright;
+ *   <li>JPEG EXIF orientation and the TIFF orientation tag are applied, so a rotated phone photo comes
+ *       out upright (Pillow, too, turns TIFFs upright as it loads them);
  *   <li>RGB colour profiles are ignored, as Pillow (and so fast.ai and the ImageNet weights'
  *       training pipelines) ignore them; {@link #colorManaged(boolean)} converts them instead;
- *   <li>grayscale (8 and 16 bit) is replicated to three channels without gamma changes;
+ *   <li>grayscale (8 and 16 bit) is replicated to three channels without gamma changes; 16-bit
+ *       samples keep their high byte, as Pillow reduces 16-bit RGB;
  *   <li>palette images are expanded; transparent pixels are composited over white;
  *   <li>CMYK and YCCK JPEGs are converted to RGB (TwelveMonkeys' JPEG reader);
- *   <li>the first frame of an animated GIF is used;
+ *   <li>the first frame of an animated GIF, the first page of a TIFF, the composite of a Photoshop
+ *       file and the largest image of an icon or cursor are used; data after a JPEG's end (an
+ *       appended gain map or second image) is ignored, as Pillow ignores it;
  *   <li>an image whose header declares more than {@code maxPixels} pixels is refused before any
  *       pixel is decoded (decompression bombs), as is a truncated or corrupt file.
  * </ul>
@@ -129,30 +134,27 @@ public final class ImageDecoder {
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
-            reader.setInput(input, true, true);
-            int width = reader.getWidth(0);
-            int height = reader.getHeight(0);
+            reader.setInput(input, !hasSeveralImages(format), true);
+            int index = imageIndex(format, reader, bytes);
+            int width = reader.getWidth(index);
+            int height = reader.getHeight(index);
             checkPixelBudget(width, height);
             ImageReadParam param = reader.getDefaultReadParam();
-            BufferedImage image = reader.read(0, param);
+            BufferedImage image = reader.read(index, param);
             for (String warning : warnings) {
                 if (isTruncation(warning)) {
                     throw new UnreadableImageException("truncated " + format.name() + " (" + warning + ")");
                 }
             }
-            RgbImage rgb = toRgb(image);
-            if (format == ImageFormat.JPEG) {
-                rgb = ExifOrientation.apply(rgb, ExifOrientation.read(bytes));
-            }
-            return rgb;
+            return ExifOrientation.apply(toRgb(image), orientation(format, bytes));
         } catch (UnreadableImageException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
             // ImageIO readers throw assorted runtime exceptions on malformed input.
             String reason = describe(format, e);
-            if (!reason.startsWith("truncated") && isCutShort(format, bytes)) {
-                reason = "truncated " + format.name() + " file (it ends without the " + format.name() + " end"
-                        + " marker)";
+            String cut = reason.startsWith("truncated") ? null : cutShort(format, bytes);
+            if (cut != null) {
+                reason = "truncated " + format.name() + " file (" + cut + ")";
             }
             throw new UnreadableImageException(reason, e);
         } finally {
@@ -172,10 +174,11 @@ public final class ImageDecoder {
         ImageFormat format = formatOf(bytes);
         ImageReader reader = readerFor(format);
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(input, true, true);
-            int width = reader.getWidth(0);
-            int height = reader.getHeight(0);
-            if (format == ImageFormat.JPEG && ExifOrientation.swapsAxes(ExifOrientation.read(bytes))) {
+            reader.setInput(input, !hasSeveralImages(format), true);
+            int index = imageIndex(format, reader, bytes);
+            int width = reader.getWidth(index);
+            int height = reader.getHeight(index);
+            if (ExifOrientation.swapsAxes(orientation(format, bytes))) {
                 return new ImageHeader(format, height, width);
             }
             return new ImageHeader(format, width, height);
@@ -194,6 +197,55 @@ public final class ImageDecoder {
      * @param height height in pixels
      */
     public record ImageHeader(ImageFormat format, int width, int height) {}
+
+    /** Formats whose image is chosen among several: the decoder reads their directory first. */
+    private static boolean hasSeveralImages(ImageFormat format) {
+        return format == ImageFormat.ICO || format == ImageFormat.CUR;
+    }
+
+    /**
+     * Which image of the file to decode: for icons and cursors the largest, as Pillow picks it (the
+     * most pixels; then, for icons, the most bits per pixel as the icon directory declares them; then
+     * the later entry for icons, the earlier for cursors); for every other format the first (a TIFF's
+     * first page, a PSD's composite, a GIF's first frame, the primary image of a JPEG).
+     */
+    private static int imageIndex(ImageFormat format, ImageReader reader, byte[] bytes) throws IOException {
+        if (!hasSeveralImages(format)) {
+            return 0;
+        }
+        int count = reader.getNumImages(true);
+        int best = 0;
+        long bestArea = -1;
+        int bestBits = -1;
+        for (int i = 0; i < count; i++) {
+            long area = (long) reader.getWidth(i) * reader.getHeight(i);
+            int bits = format == ImageFormat.ICO ? iconBitCount(bytes, i) : 0;
+            boolean better = format == ImageFormat.ICO
+                    ? area > bestArea || (area == bestArea && bits >= bestBits)
+                    : area > bestArea;
+            if (better) {
+                best = i;
+                bestArea = area;
+                bestBits = bits;
+            }
+        }
+        return best;
+    }
+
+    /** The bits per pixel an icon directory declares for entry {@code i} (0 when it does not say). */
+    private static int iconBitCount(byte[] ico, int i) {
+        int at = 6 + 16 * i + 6;
+        return at + 2 <= ico.length ? (ico[at] & 0xFF) | ((ico[at + 1] & 0xFF) << 8) : 0;
+    }
+
+    /** The orientation a file declares (JPEG EXIF, TIFF tag 274), 1 when none. */
+    private static int orientation(ImageFormat format, byte[] bytes) {
+        return switch (format) {
+            case JPEG -> ExifOrientation.read(bytes);
+            case TIFF -> ExifOrientation.readTiff(bytes);
+            default -> 1;
+        };
+    }
 
     static byte[] readBytes(Path file) throws UnreadableImageException {
         try {
@@ -220,8 +272,7 @@ public final class ImageDecoder {
         }
         Optional<ImageFormat> format = ImageFormat.sniff(bytes, Math.min(bytes.length, ImageFormat.HEADER_BYTES));
         if (format.isEmpty()) {
-            throw new UnreadableImageException(
-                    "not an image: content is not JPEG, PNG, BMP, GIF or WebP");
+            throw new UnreadableImageException("not an image: content is not " + ImageFormat.NAMES);
         }
         return format.get();
     }
@@ -264,14 +315,61 @@ public final class ImageDecoder {
         }
     }
 
-    /** Whether the file lacks its format's end marker (JPEG EOI, PNG IEND), i.e. was cut short. */
-    private static boolean isCutShort(ImageFormat format, byte[] bytes) {
+    /**
+     * Why a file that failed to decode looks cut short, or null: it lacks its format's end marker
+     * (JPEG EOI, PNG IEND), or a TIFF's first directory or an icon's image lies past its end.
+     */
+    private static String cutShort(ImageFormat format, byte[] bytes) {
         int n = bytes.length;
+        String noEnd = "it ends without the " + format.name() + " end marker";
         return switch (format) {
-            case JPEG -> n < 4 || !containsNear(bytes, new byte[] {(byte) 0xFF, (byte) 0xD9}, 64);
-            case PNG -> n < 12 || !containsNear(bytes, new byte[] {'I', 'E', 'N', 'D'}, 64);
-            default -> false;
+            case JPEG -> n < 4 || !containsNear(bytes, new byte[] {(byte) 0xFF, (byte) 0xD9}, 64) ? noEnd : null;
+            case PNG -> n < 12 || !containsNear(bytes, new byte[] {'I', 'E', 'N', 'D'}, 64) ? noEnd : null;
+            case TIFF -> tiffDirectoryEnd(bytes) > n ? "its image directory lies beyond the end of the file" : null;
+            case ICO, CUR -> iconDataEnd(bytes) > n ? "an image lies beyond the end of the file" : null;
+            default -> null;
         };
+    }
+
+    /** Where a TIFF's (or BigTIFF's) first image directory ends, as its header and entry count say. */
+    private static long tiffDirectoryEnd(byte[] b) {
+        boolean little = b[0] == 'I';
+        boolean big = (little ? b[2] : b[3]) == 43;
+        long offset = unsigned(b, big ? 8 : 4, big ? 8 : 4, little);
+        int countBytes = big ? 8 : 2;
+        if (offset > b.length - countBytes) {
+            return Long.MAX_VALUE;
+        }
+        long count = unsigned(b, (int) offset, countBytes, little);
+        long entries = big ? 20 : 12;
+        return count > b.length ? Long.MAX_VALUE : offset + countBytes + count * entries + (big ? 8 : 4);
+    }
+
+    /** An unsigned integer of {@code size} bytes at {@code at}; Long.MAX_VALUE past the end or when negative. */
+    private static long unsigned(byte[] b, int at, int size, boolean little) {
+        if (at < 0 || at + size > b.length) {
+            return Long.MAX_VALUE;
+        }
+        long value = 0;
+        for (int i = 0; i < size; i++) {
+            value = (value << 8) | (b[little ? at + size - 1 - i : at + i] & 0xFF);
+        }
+        return value < 0 ? Long.MAX_VALUE : value;
+    }
+
+    /** The end of the furthest image an icon or cursor directory points to. */
+    private static long iconDataEnd(byte[] b) {
+        int count = (b[4] & 0xFF) | ((b[5] & 0xFF) << 8);
+        long end = 6L + 16L * count;
+        for (int i = 0; i < count && 6 + 16 * (i + 1) <= b.length; i++) {
+            int entry = 6 + 16 * i;
+            end = Math.max(end, u32le(b, entry + 12) + u32le(b, entry + 8));
+        }
+        return end;
+    }
+
+    private static long u32le(byte[] b, int at) {
+        return (b[at] & 0xFFL) | ((b[at + 1] & 0xFFL) << 8) | ((b[at + 2] & 0xFFL) << 16) | ((b[at + 3] & 0xFFL) << 24);
     }
 
     private static boolean containsNear(byte[] bytes, byte[] marker, int window) {
@@ -323,6 +421,10 @@ public final class ImageDecoder {
             }
         } else if (model.getColorSpace().getType() == ColorSpace.TYPE_GRAY && !(model instanceof IndexColorModel)) {
             grayToRgb(raster, model, out);
+        } else if (raster.getDataBuffer() instanceof DataBufferUShort && model instanceof ComponentColorModel
+                && model.getColorSpace().isCS_sRGB() && !model.isAlphaPremultiplied()
+                && raster.getNumBands() == (model.hasAlpha() ? 4 : 3)) {
+            rgb16ToRgb(raster, model.hasAlpha(), out);
         } else {
             int[] row = new int[width];
             for (int y = 0; y < height; y++) {
@@ -378,6 +480,25 @@ public final class ImageDecoder {
                 out[o++] = (byte) v;
                 out[o++] = (byte) v;
                 out[o++] = (byte) v;
+            }
+        }
+    }
+
+    /** 16-bit RGB(A): the high byte of each sample, as Pillow reduces 16-bit PNGs and TIFFs to 8 bits. */
+    private static void rgb16ToRgb(Raster raster, boolean alpha, byte[] out) {
+        int width = raster.getWidth();
+        int bands = alpha ? 4 : 3;
+        int[] row = new int[width * bands];
+        int o = 0;
+        for (int y = 0; y < raster.getHeight(); y++) {
+            raster.getPixels(0, y, width, 1, row);
+            for (int x = 0; x < width; x++) {
+                int at = x * bands;
+                int a = alpha ? row[at + 3] >> 8 : 255;
+                for (int c = 0; c < 3; c++) {
+                    int v = row[at + c] >> 8;
+                    out[o++] = (byte) (a == 255 ? v : overWhite(v, a));
+                }
             }
         }
     }

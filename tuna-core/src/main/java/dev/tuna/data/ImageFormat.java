@@ -13,10 +13,28 @@ public enum ImageFormat {
     /** GIF; the first frame of an animation is used. */
     GIF("gif"),
     /** WebP, when an ImageIO WebP reader is on the class path (Tuna ships TwelveMonkeys'). */
-    WEBP("webp");
+    WEBP("webp"),
+    /**
+     * TIFF and BigTIFF (8/16-bit; RGB, gray, palette, bilevel, CMYK; uncompressed, LZW, Deflate,
+     * PackBits, JPEG, CCITT); the first page of a multi-page file is used.
+     */
+    TIFF("tiff"),
+    /** Netpbm: PBM, PGM, PPM (plain and raw, any maximum value) and PAM. */
+    PNM("pnm"),
+    /** Truevision TGA (raw and run-length encoded). TGA has no magic number: see {@link #sniff}. */
+    TGA("tga"),
+    /** Windows icon; the largest image in the file is used. */
+    ICO("ico"),
+    /** Windows cursor; the largest image in the file is used. */
+    CUR("cur"),
+    /** Photoshop (PSD and PSB); the flattened composite image is used. */
+    PSD("psd");
 
-    /** How many leading bytes {@link #sniff(byte[], int)} needs to decide. */
-    public static final int HEADER_BYTES = 12;
+    /** How many leading bytes {@link #sniff(byte[], int)} needs to decide (a TGA header is 18 bytes). */
+    public static final int HEADER_BYTES = 18;
+
+    /** The formats, as a list for messages: "JPEG, PNG, ... or PSD". */
+    public static final String NAMES = "JPEG, PNG, BMP, GIF, WebP, TIFF, PNM (PPM/PGM/PBM), TGA, ICO/CUR or PSD";
 
     private final String imageIoName;
 
@@ -59,7 +77,69 @@ public enum ImageFormat {
         if (length >= 2 && header[0] == 'B' && header[1] == 'M') {
             return Optional.of(BMP);
         }
+        if (length >= 4 && ((header[0] == 'I' && header[1] == 'I' && (header[2] == 42 || header[2] == 43)
+                && header[3] == 0) || (header[0] == 'M' && header[1] == 'M' && header[2] == 0
+                && (header[3] == 42 || header[3] == 43)))) {
+            return Optional.of(TIFF); // 42: TIFF, 43: BigTIFF
+        }
+        if (length >= 6 && header[0] == '8' && header[1] == 'B' && header[2] == 'P' && header[3] == 'S'
+                && header[4] == 0 && (header[5] == 1 || header[5] == 2)) {
+            return Optional.of(PSD); // version 1: PSD, 2: PSB
+        }
+        if (length >= 3 && header[0] == 'P' && header[1] >= '1' && header[1] <= '7' && isPnmSpace(header[2])) {
+            return Optional.of(PNM);
+        }
+        if (length >= 6 && header[0] == 0 && header[1] == 0 && (header[2] == 1 || header[2] == 2) && header[3] == 0
+                && (header[4] != 0 || header[5] != 0)) {
+            return Optional.of(header[2] == 1 ? ICO : CUR);
+        }
+        if (length >= 18 && looksLikeTga(header)) {
+            return Optional.of(TGA);
+        }
         return Optional.empty();
+    }
+
+    private static boolean isPnmSpace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
+    }
+
+    /**
+     * TGA files start with an 18-byte header and no magic number, so (as Pillow does) a file is taken
+     * for a TGA when every header field holds a value the format allows: a colour-map type of 0 or 1
+     * that agrees with the image type (colour-mapped, true-colour or gray, raw or run-length
+     * encoded), a colour-map entry size TGA knows, a bit depth that fits the image type, a non-zero
+     * width and height, and the two reserved descriptor bits clear. Random or text data passes all
+     * of these about once in ten million files.
+     */
+    private static boolean looksLikeTga(byte[] h) {
+        int colorMapType = u(h[1]);
+        int imageType = u(h[2]);
+        int mapLength = u(h[5]) | (u(h[6]) << 8);
+        int mapEntryBits = u(h[7]);
+        int width = u(h[12]) | (u(h[13]) << 8);
+        int height = u(h[14]) | (u(h[15]) << 8);
+        int depth = u(h[16]);
+        int descriptor = u(h[17]);
+        if (width == 0 || height == 0 || (descriptor & 0xC0) != 0 || (descriptor & 0x0F) > 8) {
+            return false;
+        }
+        boolean mapped = imageType == 1 || imageType == 9;
+        boolean trueColor = imageType == 2 || imageType == 10;
+        boolean gray = imageType == 3 || imageType == 11;
+        if (mapped) {
+            return colorMapType == 1 && mapLength > 0 && isTgaEntrySize(mapEntryBits) && (depth == 8 || depth == 16);
+        }
+        boolean mapFieldsValid = colorMapType == 1 ? isTgaEntrySize(mapEntryBits)
+                : colorMapType == 0 && (mapEntryBits == 0 || isTgaEntrySize(mapEntryBits));
+        if (!mapFieldsValid) {
+            return false;
+        }
+        return (trueColor && (depth == 15 || depth == 16 || depth == 24 || depth == 32))
+                || (gray && (depth == 8 || depth == 16));
+    }
+
+    private static boolean isTgaEntrySize(int bits) {
+        return bits == 15 || bits == 16 || bits == 24 || bits == 32;
     }
 
     /**
@@ -67,7 +147,7 @@ public enum ImageFormat {
      * file that is not an image deserves a warning).
      *
      * @param fileName the file name
-     * @return true for .jpg, .jpeg, .png, .bmp, .gif, .webp and similar
+     * @return true for .jpg, .jpeg, .png, .bmp, .gif, .webp, .tif, .ppm, .tga, .ico, .psd and similar
      */
     public static boolean hasImageExtension(String fileName) {
         String lower = fileName.toLowerCase(java.util.Locale.ROOT);
@@ -76,7 +156,8 @@ public enum ImageFormat {
             return false;
         }
         return switch (lower.substring(dot + 1)) {
-            case "jpg", "jpeg", "jpe", "jfif", "png", "bmp", "dib", "gif", "webp", "tif", "tiff" -> true;
+            case "jpg", "jpeg", "jpe", "jfif", "png", "bmp", "dib", "gif", "webp", "tif", "tiff", "ppm", "pgm",
+                    "pbm", "pnm", "pam", "tga", "icb", "vda", "vst", "ico", "cur", "psd", "psb" -> true;
             default -> false;
         };
     }

@@ -167,7 +167,7 @@ public final class Classifier implements AutoCloseable {
     }
 
     /**
-     * Classifies an image file (JPEG, PNG, BMP, GIF or WebP, recognised by content).
+     * Classifies an image file (any of {@link dev.tuna.data.ImageFormat}, recognised by content).
      *
      * @param image the file
      * @return the prediction
@@ -205,7 +205,7 @@ public final class Classifier implements AutoCloseable {
     /**
      * Classifies an encoded image held in memory.
      *
-     * @param encoded the bytes of a JPEG, PNG, BMP, GIF or WebP file
+     * @param encoded the bytes of an image file (any of {@link dev.tuna.data.ImageFormat})
      * @return the prediction
      * @throws InvalidImageException when the bytes are not a readable image or declare more pixels
      *     than the limit
@@ -326,8 +326,8 @@ public final class Classifier implements AutoCloseable {
         String hint = reason.toLowerCase(Locale.ROOT).startsWith("image too large")
                 ? String.format(Locale.ROOT, "Expected at most %,d pixels; shrink the image, or raise the limit"
                         + " (ClassifierOptions.withMaxPixels) if you trust it.", options.maxPixels())
-                : "Expected a readable JPEG, PNG, BMP, GIF or WebP image; check the file, or re-save it in one of"
-                        + " these formats.";
+                : "Expected a readable " + dev.tuna.data.ImageFormat.NAMES + " image; check the file, or re-save"
+                        + " it in one of these formats.";
         return new InvalidImageException(source, reason, hint, e);
     }
 

@@ -39,7 +39,7 @@ public final class InvalidImageException extends TunaException {
     /**
      * Returns the short reason, without the source and the hint.
      *
-     * @return e.g. "not an image: content is not JPEG, PNG, BMP, GIF or WebP"
+     * @return e.g. "not an image: content is not JPEG, PNG, BMP, GIF, WebP, TIFF, ..."
      */
     public String reason() {
         return reason;

@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BadInputCatalogueTest {
     private static final int GOOD_IMAGES = 12;
-    private static final String NOT_AN_IMAGE = "not an image: content is not JPEG, PNG, BMP, GIF or WebP";
+    private static final String NOT_AN_IMAGE = "not an image: content is not " + ImageFormat.NAMES;
 
     private final ImageDecoder decoder = ImageDecoder.standard();
 
@@ -383,7 +383,7 @@ class BadInputCatalogueTest {
                         e -> assertThat(e.kind()).isEqualTo(TunaException.Kind.BAD_DATA))
                 .hasMessageStartingWith("Class 'owl' in " + dir.resolve("data") + " has no usable images: all 2 of"
                         + " its image files were skipped (first: ")
-                .hasMessageContaining("Replace them with valid JPEG, PNG, BMP, GIF or WebP images, or remove the"
+                .hasMessageContaining("Replace them with valid " + ImageFormat.NAMES + " images, or remove the"
                         + " folder.");
     }
 

@@ -52,7 +52,7 @@ class ImageFolderTest {
                 .contains("cat/really-a-png.jpg", "dog/no-extension").hasSize(6);
         assertThat(list.unreadable()).extracting(s -> s.path().getFileName().toString() + ": " + s.reason())
                 .containsExactly("empty.jpg: empty file (0 bytes)",
-                        "notes.png: not an image: content is not JPEG, PNG, BMP, GIF or WebP");
+                        "notes.png: not an image: content is not " + ImageFormat.NAMES);
         assertThat(list.ignored()).extracting(SkippedFile::reason).contains("hidden file",
                 "macOS archive metadata folder", "not an image file", "image is not inside a class folder");
         assertThat(list.warnings()).containsExactly("class folder 'empty-class' has no usable images; it is left out");

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.tuna.TunaException;
 import dev.tuna.data.ImageDecoder;
+import dev.tuna.data.ImageFormat;
 import dev.tuna.internal.nn.Numerics;
 import dev.tuna.model.Architecture;
 import dev.tuna.model.HeadSpec;
@@ -263,8 +264,8 @@ class ClassifierTest {
                     assertThat(e.source()).isEqualTo("the image bytes");
                     assertThat(e.reason()).startsWith("not an image");
                 })
-                .hasMessage("Cannot classify the image bytes: not an image: content is not JPEG, PNG, BMP, GIF or"
-                        + " WebP. Expected a readable JPEG, PNG, BMP, GIF or WebP image; check the file, or re-save"
+                .hasMessage("Cannot classify the image bytes: not an image: content is not " + ImageFormat.NAMES
+                        + ". Expected a readable " + ImageFormat.NAMES + " image; check the file, or re-save"
                         + " it in one of these formats.");
         byte[] jpeg = Images.jpeg(noise(20, 20, 1));
         byte[] cut = java.util.Arrays.copyOf(jpeg, jpeg.length / 3);
