@@ -122,6 +122,7 @@ def write_samples(out):
     big.frombytes(gray16().tobytes("raw", "I;16B"))
     save(big, "tiff-gray16-bigendian.tif", compression="raw")
     save(base.convert("CMYK"), "tiff-cmyk.tif", compression="raw")
+    save(Image.new("CMYK", (16, 16), (0, 255, 255, 0)), "tiff-cmyk-red.tif", compression="tiff_lzw")
 
     save(base, "pnm-rgb.ppm")
     save(gray, "pnm-gray.pgm")

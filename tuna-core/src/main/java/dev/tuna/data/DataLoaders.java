@@ -113,8 +113,16 @@ public final class DataLoaders implements AutoCloseable {
                 maxH = Math.max(maxH, cache.sourceHeight(i));
             }
         }
+        java.util.Map<ImageFormat, Integer> formats = new java.util.EnumMap<>(ImageFormat.class);
+        for (int[] part : new int[][] {trainItems, validItems}) {
+            for (int i : part) {
+                if (cache.format(i) != null) {
+                    formats.merge(cache.format(i), 1, Integer::sum);
+                }
+            }
+        }
         DatasetSummary summary = new DatasetSummary(list.root(), counts, minW, maxW, minH, maxH, unreadable,
-                list.ignored(), warnings, cache.bytes(), cache.onDisk(), decodeSeconds);
+                list.ignored(), warnings, cache.bytes(), cache.onDisk(), decodeSeconds, formats);
         DataLoader train = new DataLoader("train", cache, items, trainItems, targets, classes, true, flip,
                 spec.augment(), trainBatch, size, normalization, seed);
         DataLoader valid = new DataLoader("valid", cache, items, validItems, targets, classes, false, false, null,

@@ -23,6 +23,7 @@ import java.util.TreeMap;
  * @param cacheBytes size of the presized cache in bytes
  * @param cacheOnDisk whether the cache is a memory-mapped file rather than memory
  * @param decodeSeconds wall time of decoding and presizing
+ * @param formats usable images per file format (recognised by content), in {@link ImageFormat} order
  */
 public record DatasetSummary(
         Path root,
@@ -36,7 +37,8 @@ public record DatasetSummary(
         List<String> warnings,
         long cacheBytes,
         boolean cacheOnDisk,
-        double decodeSeconds) {
+        double decodeSeconds,
+        Map<ImageFormat, Integer> formats) {
 
     /**
      * Image counts of one class.
@@ -53,6 +55,7 @@ public record DatasetSummary(
         unreadable = List.copyOf(unreadable);
         ignored = List.copyOf(ignored);
         warnings = List.copyOf(warnings);
+        formats = java.util.Collections.unmodifiableMap(new java.util.EnumMap<>(formats));
     }
 
     /**
@@ -104,6 +107,12 @@ public record DatasetSummary(
         if (trainCount() + validCount() > 0) {
             out.append(String.format(Locale.ROOT, "  image sizes: width %d–%d px, height %d–%d px%n",
                     minWidth, maxWidth, minHeight, maxHeight));
+        }
+        if (!formats.isEmpty()) {
+            StringBuilder line = new StringBuilder();
+            formats.forEach((format, count) -> line.append(line.length() == 0 ? "" : ", ").append(format.name())
+                    .append(' ').append(count));
+            out.append("  formats: ").append(line).append('\n');
         }
         out.append(String.format(Locale.ROOT, "  decoded in %.1f s (%.0f images/s); cache %.1f MiB %s%n",
                 decodeSeconds, decodeImagesPerSecond(), cacheBytes / 1048576.0,

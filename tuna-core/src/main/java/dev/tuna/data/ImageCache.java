@@ -43,6 +43,7 @@ final class ImageCache implements AutoCloseable {
     private final int[] sourceWidth;
     private final int[] sourceHeight;
     private final String[] failure;
+    private final ImageFormat[] format;
     private final byte[][] digest;
     private ByteBuffer current;
     private long bytes;
@@ -58,6 +59,7 @@ final class ImageCache implements AutoCloseable {
         sourceWidth = new int[n];
         sourceHeight = new int[n];
         failure = new String[n];
+        format = new ImageFormat[n];
         digest = new byte[n][];
     }
 
@@ -135,6 +137,7 @@ final class ImageCache implements AutoCloseable {
             byte[] encoded = ImageDecoder.readBytes(path);
             digest[i] = sha.digest(encoded);
             image = decoder.decode(encoded);
+            format[i] = ImageFormat.sniff(encoded, Math.min(encoded.length, ImageFormat.HEADER_BYTES)).orElse(null);
         } catch (UnreadableImageException e) {
             failure[i] = e.getMessage();
             return;
@@ -204,6 +207,11 @@ final class ImageCache implements AutoCloseable {
 
     String failure(int i) {
         return failure[i];
+    }
+
+    /** The format of a decoded item (null when it failed). */
+    ImageFormat format(int i) {
+        return format[i];
     }
 
     int width(int i) {

@@ -134,11 +134,14 @@ public final class ImageDecoder {
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
-            reader.setInput(input, !hasSeveralImages(format), true);
+            reader.setInput(input, readsForwardOnly(format), true);
             int index = imageIndex(format, reader, bytes);
             int width = reader.getWidth(index);
             int height = reader.getHeight(index);
             checkPixelBudget(width, height);
+            if (hasSeveralImages(format)) {
+                checkEmbeddedPng(bytes, index);
+            }
             ImageReadParam param = reader.getDefaultReadParam();
             BufferedImage image = reader.read(index, param);
             for (String warning : warnings) {
@@ -146,7 +149,8 @@ public final class ImageDecoder {
                     throw new UnreadableImageException("truncated " + format.name() + " (" + warning + ")");
                 }
             }
-            return ExifOrientation.apply(toRgb(image), orientation(format, bytes));
+            // Pillow reduces 16-bit PPM samples by rounding, 16-bit PNG and TIFF samples to their high byte
+            return ExifOrientation.apply(toRgb(image, format == ImageFormat.PNM), orientation(format, bytes));
         } catch (UnreadableImageException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -174,7 +178,7 @@ public final class ImageDecoder {
         ImageFormat format = formatOf(bytes);
         ImageReader reader = readerFor(format);
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(input, !hasSeveralImages(format), true);
+            reader.setInput(input, readsForwardOnly(format), true);
             int index = imageIndex(format, reader, bytes);
             int width = reader.getWidth(index);
             int height = reader.getHeight(index);
@@ -197,6 +201,17 @@ public final class ImageDecoder {
      * @param height height in pixels
      */
     public record ImageHeader(ImageFormat format, int width, int height) {}
+
+    /**
+     * Whether the reader may discard what it has read: for the formats Tuna always read, yes; the
+     * newer formats' readers seek back (an icon's directory, a TGA's footer, a TIFF's directories).
+     */
+    private static boolean readsForwardOnly(ImageFormat format) {
+        return switch (format) {
+            case JPEG, PNG, BMP, GIF, WEBP -> true;
+            default -> false;
+        };
+    }
 
     /** Formats whose image is chosen among several: the decoder reads their directory first. */
     private static boolean hasSeveralImages(ImageFormat format) {
@@ -230,6 +245,30 @@ public final class ImageDecoder {
             }
         }
         return best;
+    }
+
+    /**
+     * An icon's image may be a whole PNG, whose own header holds its true size (the icon directory
+     * only says 256 for anything larger than 255): checks that size against the budget too, before
+     * the PNG is decoded.
+     */
+    private void checkEmbeddedPng(byte[] ico, int i) throws UnreadableImageException {
+        int entry = 6 + 16 * i;
+        if (entry + 16 > ico.length) {
+            return;
+        }
+        long at = u32le(ico, entry + 12);
+        if (at >= 0 && at + 24 <= ico.length && ImageFormat.sniff(java.util.Arrays.copyOfRange(ico, (int) at,
+                (int) at + 8), 8).orElse(null) == ImageFormat.PNG) {
+            int p = (int) at + 16; // IHDR: width and height, big-endian, after the signature and chunk header
+            long width = u32be(ico, p);
+            long height = u32be(ico, p + 4);
+            checkPixelBudget((int) Math.min(width, Integer.MAX_VALUE), (int) Math.min(height, Integer.MAX_VALUE));
+        }
+    }
+
+    private static long u32be(byte[] b, int at) {
+        return ((b[at] & 0xFFL) << 24) | ((b[at + 1] & 0xFFL) << 16) | ((b[at + 2] & 0xFFL) << 8) | (b[at + 3] & 0xFFL);
     }
 
     /** The bits per pixel an icon directory declares for entry {@code i} (0 when it does not say). */
@@ -406,6 +445,10 @@ public final class ImageDecoder {
      * @return RGB pixels
      */
     public static RgbImage toRgb(BufferedImage image) {
+        return toRgb(image, false);
+    }
+
+    private static RgbImage toRgb(BufferedImage image, boolean roundSixteenBit) {
         int width = image.getWidth();
         int height = image.getHeight();
         byte[] out = new byte[width * height * 3];
@@ -424,7 +467,7 @@ public final class ImageDecoder {
         } else if (raster.getDataBuffer() instanceof DataBufferUShort && model instanceof ComponentColorModel
                 && model.getColorSpace().isCS_sRGB() && !model.isAlphaPremultiplied()
                 && raster.getNumBands() == (model.hasAlpha() ? 4 : 3)) {
-            rgb16ToRgb(raster, model.hasAlpha(), out);
+            rgb16ToRgb(raster, model.hasAlpha(), roundSixteenBit, out);
         } else {
             int[] row = new int[width];
             for (int y = 0; y < height; y++) {
@@ -484,8 +527,11 @@ public final class ImageDecoder {
         }
     }
 
-    /** 16-bit RGB(A): the high byte of each sample, as Pillow reduces 16-bit PNGs and TIFFs to 8 bits. */
-    private static void rgb16ToRgb(Raster raster, boolean alpha, byte[] out) {
+    /**
+     * 16-bit RGB(A) to 8 bits as Pillow does: the high byte of each sample (PNG, TIFF), or the nearest
+     * 8-bit level when {@code round} is set (Pillow's PPM reader).
+     */
+    private static void rgb16ToRgb(Raster raster, boolean alpha, boolean round, byte[] out) {
         int width = raster.getWidth();
         int bands = alpha ? 4 : 3;
         int[] row = new int[width * bands];
@@ -494,13 +540,17 @@ public final class ImageDecoder {
             raster.getPixels(0, y, width, 1, row);
             for (int x = 0; x < width; x++) {
                 int at = x * bands;
-                int a = alpha ? row[at + 3] >> 8 : 255;
+                int a = alpha ? to8(row[at + 3], round) : 255;
                 for (int c = 0; c < 3; c++) {
-                    int v = row[at + c] >> 8;
+                    int v = to8(row[at + c], round);
                     out[o++] = (byte) (a == 255 ? v : overWhite(v, a));
                 }
             }
         }
+    }
+
+    private static int to8(int sixteenBit, boolean round) {
+        return round ? (sixteenBit * 255 + 32767) / 65535 : sixteenBit >> 8;
     }
 
     private static int scaleTo8(int value, int bits) {
