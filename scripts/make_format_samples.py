@@ -198,10 +198,14 @@ def main():
         path = os.path.join(args.out, name)
         if name.endswith(".rgb") or name == "reference.tsv" or not os.path.isfile(path):
             continue
-        with Image.open(path) as im:
-            original_mode = im.mode
-            rgb = reference_rgb(im)
-            w, h = im.size
+        try:
+            with Image.open(path) as im:
+                original_mode = im.mode
+                rgb = reference_rgb(im)
+                w, h = im.size
+        except Exception as e:  # a corpus holds files Pillow refuses too: they get no reference
+            print("Pillow cannot decode %s: %s" % (name, e), file=sys.stderr)
+            continue
         if rgb is not None:
             assert w * h * 3 == len(rgb), (name, w, h, len(rgb))
             with open(path + ".rgb", "wb") as f:

@@ -209,6 +209,25 @@ class BadInputCatalogueTest {
     }
 
     @Test
+    void jpegWithAnAppendedGainMapDecodesItsFirstImageAsPillowDoes() throws Exception {
+        // Ultra HDR and other "multi-picture" JPEGs: a second JPEG (the gain map) follows the first one's
+        // end marker; cameras also append their own trailers. Pillow decodes the first image.
+        byte[] primary = Images.jpeg(Images.redCorner(40, 30));
+        byte[] gainMap = Images.jpeg(Images.solid(20, 15, 0x808080));
+        byte[] trailer = new byte[5000];
+        new Random(3).nextBytes(trailer);
+        RgbImage expected = decoder.decode(primary);
+        for (byte[] file : List.of(Images.concat(primary, gainMap), Images.concat(primary, trailer),
+                Images.concat(primary, gainMap, trailer))) {
+            RgbImage image = decodedAndUsable("ultra-hdr.jpg", file);
+            assertThat(image.width()).isEqualTo(40);
+            assertThat(image.height()).isEqualTo(30);
+            assertThat(image.pixels()).isEqualTo(expected.pixels());
+            assertThat(decoder.readHeader(Images.write(dir.resolve("header.jpg"), file)).width()).isEqualTo(40);
+        }
+    }
+
+    @Test
     void oneByOneImageIsDecodedAndPresized() throws Exception {
         RgbImage image = decodedAndUsable("dot.png", Images.encode(Images.solid(1, 1, 0x3366CC), "png"));
         assertThat(image.width()).isEqualTo(1);

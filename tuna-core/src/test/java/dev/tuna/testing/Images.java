@@ -246,7 +246,8 @@ public final class Images {
                 : (int) (seed * 2654435761L & 0xFFFFFF))));
     }
 
-    static byte[] concat(byte[]... parts) {
+    /** The parts one after the other. */
+    public static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] part : parts) {
             out.writeBytes(part);
