@@ -134,7 +134,7 @@ public final class ImageDecoder {
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
-            reader.setInput(input, readsForwardOnly(format), true);
+            reader.setInput(input, !hasSeveralImages(format), true);
             int index = imageIndex(format, reader, bytes);
             int width = reader.getWidth(index);
             int height = reader.getHeight(index);
@@ -178,7 +178,7 @@ public final class ImageDecoder {
         ImageFormat format = formatOf(bytes);
         ImageReader reader = readerFor(format);
         try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(input, readsForwardOnly(format), true);
+            reader.setInput(input, !hasSeveralImages(format), true);
             int index = imageIndex(format, reader, bytes);
             int width = reader.getWidth(index);
             int height = reader.getHeight(index);
@@ -201,17 +201,6 @@ public final class ImageDecoder {
      * @param height height in pixels
      */
     public record ImageHeader(ImageFormat format, int width, int height) {}
-
-    /**
-     * Whether the reader may discard what it has read: for the formats Tuna always read, yes; the
-     * newer formats' readers seek back (an icon's directory, a TGA's footer, a TIFF's directories).
-     */
-    private static boolean readsForwardOnly(ImageFormat format) {
-        return switch (format) {
-            case JPEG, PNG, BMP, GIF, WEBP -> true;
-            default -> false;
-        };
-    }
 
     /** Formats whose image is chosen among several: the decoder reads their directory first. */
     private static boolean hasSeveralImages(ImageFormat format) {
@@ -366,6 +355,7 @@ public final class ImageDecoder {
             case PNG -> n < 12 || !containsNear(bytes, new byte[] {'I', 'E', 'N', 'D'}, 64) ? noEnd : null;
             case TIFF -> tiffDirectoryEnd(bytes) > n ? "its image directory lies beyond the end of the file" : null;
             case ICO, CUR -> iconDataEnd(bytes) > n ? "an image lies beyond the end of the file" : null;
+            case TGA -> tgaDataEnd(bytes) > n ? "it ends before its pixels do" : null;
             default -> null;
         };
     }
@@ -394,6 +384,18 @@ public final class ImageDecoder {
             value = (value << 8) | (b[little ? at + size - 1 - i : at + i] & 0xFF);
         }
         return value < 0 ? Long.MAX_VALUE : value;
+    }
+
+    /**
+     * Where a TGA's pixels end at the least: after the header, image id and colour map, one byte of
+     * pixel data for a run-length encoded image, every pixel for an uncompressed one.
+     */
+    private static long tgaDataEnd(byte[] b) {
+        int type = b[2] & 0xFF;
+        long mapBytes = (b[1] & 0xFF) == 1 ? ((b[5] & 0xFF) | ((b[6] & 0xFF) << 8)) * (((b[7] & 0xFF) + 7L) / 8) : 0;
+        long start = 18L + (b[0] & 0xFF) + mapBytes;
+        long pixels = (long) ((b[12] & 0xFF) | ((b[13] & 0xFF) << 8)) * ((b[14] & 0xFF) | ((b[15] & 0xFF) << 8));
+        return start + (type >= 9 ? 1 : pixels * (((b[16] & 0xFF) + 7) / 8));
     }
 
     /** The end of the furthest image an icon or cursor directory points to. */

@@ -263,6 +263,12 @@ class ImageFormatsTest {
         byte[] tiff = Files.readAllBytes(samples.resolve("tiff-rgb8-tiff_lzw.tif"));
         assertThatThrownBy(() -> decoder.decode(Arrays.copyOf(tiff, tiff.length - 40)))
                 .hasMessage("truncated TIFF file (its image directory lies beyond the end of the file)");
+        byte[] tga = Arrays.copyOf(tgaBombHeader(), 18); // a header and no pixels
+        tga[12] = 4;
+        tga[13] = 0;
+        tga[14] = 2;
+        tga[15] = 0;
+        assertThatThrownBy(() -> decoder.decode(tga)).hasMessage("truncated TGA file (it ends before its pixels do)");
         byte[] ico = Files.readAllBytes(samples.resolve("ico-png.ico"));
         assertThatThrownBy(() -> decoder.decode(Arrays.copyOf(ico, ico.length - 10)))
                 .hasMessage("truncated ICO file (an image lies beyond the end of the file)");
