@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
         name = "describe",
         mixinStandardHelpOptions = true,
         description = {"Summarise an image folder (<folder>/<class>/<image>): images per class and split,",
-                "image sizes, skipped files counted by reason, label conflicts (the same image in two",
+                "image sizes, images per file format, skipped files counted by reason, label conflicts (the same image in two",
                 "classes), classes with too few images; and draw a sample batch as a PNG grid."},
         footer = {"", "Example:", "  tuna describe ../shared/datasets/flowers --grid flowers-batch.png"})
 final class DescribeCommand implements Callable<Integer> {

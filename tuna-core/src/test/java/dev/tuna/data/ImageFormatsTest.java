@@ -138,6 +138,15 @@ class ImageFormatsTest {
         assertThat(tiff.value(8, 8, 0)).isGreaterThan(180);
     }
 
+    @Test
+    void pamWithAlphaIsCompositedOverWhite() throws Exception {
+        // Pillow does not read PAM (P7); Tuna does, with the same alpha rule as PNG
+        byte[] pam = Images.concat(ascii("P7\nWIDTH 3\nHEIGHT 1\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n"),
+                new byte[] {(byte) 255, 0, 0, (byte) 255, 0, 0, (byte) 255, 0, 0, (byte) 200, 0, (byte) 128});
+        RgbImage image = decoder.decode(pam);
+        assertThat(image.pixels()).containsExactly(255, 0, 0, 255, 255, 255, 127, 227, 127);
+    }
+
     // ---- recognised by content; counted by describe --------------------------------------------------
 
     @Test
