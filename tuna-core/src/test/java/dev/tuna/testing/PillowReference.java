@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Assumptions;
  * {@code /usr/bin/python3} has no Pillow; {@code .ci/run} installs it.
  */
 public final class PillowReference {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    private static final Path PYTHON = DebianPython.PYTHON;
     private static Boolean available;
 
     private PillowReference() {}
@@ -33,20 +33,7 @@ public final class PillowReference {
     }
 
     private static boolean probe() {
-        if (!Files.isExecutable(PYTHON)) {
-            return false;
-        }
-        try {
-            Process process = new ProcessBuilder(PYTHON.toString(), "-c", "import PIL").redirectErrorStream(true)
-                    .start();
-            process.getInputStream().readAllBytes();
-            return process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return DebianPython.canImport("PIL");
     }
 
     /**
@@ -58,7 +45,7 @@ public final class PillowReference {
      */
     public static void run(Path folder, boolean samples) {
         Assumptions.assumeTrue(available(), "Debian python3-pil not installed");
-        List<String> command = new ArrayList<>(List.of(PYTHON.toString(), script().toString(), "--out",
+        List<String> command = new ArrayList<>(List.of(PYTHON.toString(), DebianPython.script("make_format_samples.py").toString(), "--out",
                 folder.toString()));
         if (!samples) {
             command.add("--no-samples");
@@ -107,16 +94,5 @@ public final class PillowReference {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    private static Path script() {
-        Path dir = Path.of("").toAbsolutePath();
-        for (int i = 0; i < 3 && dir != null; i++, dir = dir.getParent()) {
-            Path candidate = dir.resolve("scripts/make_format_samples.py");
-            if (Files.exists(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("scripts/make_format_samples.py not found above " + Path.of("").toAbsolutePath());
     }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Assumptions;
  * generated files. Tests that need it are skipped when {@code /usr/bin/python3} has no torch.
  */
 public final class PyTorchReference {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    private static final Path PYTHON = DebianPython.PYTHON;
     private static Path directory;
     private static String failure;
 
@@ -21,20 +21,7 @@ public final class PyTorchReference {
 
     /** Whether Debian's python3 with torch and torchvision is installed. */
     public static boolean available() {
-        if (!Files.isExecutable(PYTHON)) {
-            return false;
-        }
-        try {
-            Process process = new ProcessBuilder(PYTHON.toString(), "-c", "import torch, torchvision")
-                    .redirectErrorStream(true).start();
-            process.getInputStream().readAllBytes();
-            return process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return DebianPython.canImport("torch, torchvision");
     }
 
     /**
@@ -48,7 +35,8 @@ public final class PyTorchReference {
         if (directory == null && failure == null) {
             try {
                 Path out = Files.createTempDirectory("tuna-reference");
-                List<String> command = new ArrayList<>(List.of(PYTHON.toString(), script().toString(), "--out",
+                Path script = DebianPython.script("make_reference.py");
+                List<String> command = new ArrayList<>(List.of(PYTHON.toString(), script.toString(), "--out",
                         out.toString(), "--tf-same"));
                 Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
                 String log = new String(process.getInputStream().readAllBytes());
@@ -68,16 +56,5 @@ public final class PyTorchReference {
             throw new IllegalStateException(failure);
         }
         return directory;
-    }
-
-    private static Path script() {
-        Path dir = Path.of("").toAbsolutePath();
-        for (int i = 0; i < 3 && dir != null; i++, dir = dir.getParent()) {
-            Path candidate = dir.resolve("scripts/make_reference.py");
-            if (Files.exists(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("scripts/make_reference.py not found above " + Path.of("").toAbsolutePath());
     }
 }
