@@ -69,12 +69,17 @@ def packbits(row):
     return bytes(out)
 
 
-def psd(im, rle):
-    """A minimal Photoshop file: header, no colour table, resources or layers, and the composite."""
+def psd(im, rle, icc=None):
+    """A minimal Photoshop file: header, no colour table or layers, an ICC profile resource when
+    given, and the composite."""
     channels = {"RGB": 3, "L": 1}[im.mode]
     mode = {"RGB": 3, "L": 1}[im.mode]
     out = bytearray(b"8BPS" + struct.pack(">H6xHIIHH", 1, channels, im.height, im.width, 8, mode))
-    out += struct.pack(">III", 0, 0, 0)
+    resources = b""
+    if icc:
+        data = icc + (b"\0" if len(icc) % 2 else b"")
+        resources = b"8BIM" + struct.pack(">H", 1039) + b"\0\0" + struct.pack(">I", len(icc)) + data
+    out += struct.pack(">I", 0) + struct.pack(">I", len(resources)) + resources + struct.pack(">I", 0)
     planes = [b.tobytes() for b in im.split()]
     if rle:
         rows = [packbits(p[y * im.width:(y + 1) * im.width]) for p in planes for y in range(im.height)]
@@ -94,7 +99,7 @@ def plain_pnm(kind, maxval, values, width, height):
     return (text + "\n".join(lines) + "\n").encode("ascii")
 
 
-def write_samples(out):
+def write_samples(out, icc):
     base = pattern()
     gray = base.convert("L")
     pal = base.convert("P", palette=Image.ADAPTIVE, colors=64)
@@ -159,6 +164,10 @@ def write_samples(out):
                           ("psd-gray-rle.psd", gray, True)]:
         with open(os.path.join(out, name), "wb") as f:
             f.write(psd(im, rle))
+    if icc:  # an RGB profile other than sRGB: Pillow ignores it, and so must Tuna by default
+        save(base, "tiff-rgb8-icc.tif", compression="tiff_lzw", icc_profile=icc)
+        with open(os.path.join(out, "psd-rgb-icc.psd"), "wb") as f:
+            f.write(psd(base, True, icc))
 
 
 def over_white(v, a):
@@ -189,10 +198,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
     parser.add_argument("--no-samples", action="store_true", help="only decode what is already there")
+    parser.add_argument("--icc", help="an RGB ICC profile to embed in a TIFF and a PSD sample")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if not args.no_samples:
-        write_samples(args.out)
+        icc = None
+        if args.icc:
+            with open(args.icc, "rb") as f:
+                icc = f.read()
+        write_samples(args.out, icc)
     lines = []
     for name in sorted(os.listdir(args.out)):
         path = os.path.join(args.out, name)

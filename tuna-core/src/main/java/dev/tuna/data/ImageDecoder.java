@@ -31,8 +31,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *   <li>the format is recognised by content (see {@link ImageFormat}), not by file name;
  *   <li>JPEG EXIF orientation and the TIFF orientation tag are applied, so a rotated phone photo comes
  *       out upright (Pillow, too, turns TIFFs upright as it loads them);
- *   <li>RGB colour profiles are ignored, as Pillow (and so fast.ai and the ImageNet weights'
- *       training pipelines) ignore them; {@link #colorManaged(boolean)} converts them instead;
+ *   <li>RGB colour profiles (of JPEG, TIFF and PSD files) are ignored, as Pillow (and so fast.ai and
+ *       the ImageNet weights' training pipelines) ignore them; {@link #colorManaged(boolean)} converts
+ *       them instead;
  *   <li>grayscale (8 and 16 bit) is replicated to three channels without gamma changes; 16-bit
  *       samples keep their high byte, as Pillow reduces 16-bit RGB;
  *   <li>palette images are expanded; transparent pixels are composited over white;
@@ -129,7 +130,11 @@ public final class ImageDecoder {
      */
     public RgbImage decode(byte[] bytes) throws UnreadableImageException {
         ImageFormat format = formatOf(bytes);
-        byte[] encoded = format == ImageFormat.JPEG ? JpegSegments.withoutProfile(bytes, !colorManaged) : bytes;
+        byte[] encoded = switch (format) {
+            case JPEG -> JpegSegments.withoutProfile(bytes, !colorManaged);
+            case PSD -> colorManaged ? bytes : psdWithoutRgbProfile(bytes);
+            default -> bytes;
+        };
         ImageReader reader = readerFor(format);
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
@@ -150,6 +155,9 @@ public final class ImageDecoder {
                 }
             }
             // Pillow reduces 16-bit PPM samples by rounding, 16-bit PNG and TIFF samples to their high byte
+            if (!colorManaged) {
+                image = ignoringRgbProfile(image);
+            }
             return ExifOrientation.apply(toRgb(image, format == ImageFormat.PNM), orientation(format, bytes));
         } catch (UnreadableImageException e) {
             throw e;
@@ -201,6 +209,60 @@ public final class ImageDecoder {
      * @param height height in pixels
      */
     public record ImageHeader(ImageFormat format, int width, int height) {}
+
+    /**
+     * The same samples read as sRGB when a reader attached an embedded RGB profile (TIFF, PSD), so
+     * that they are used as stored, as Pillow uses them. CMYK, gray and palette images are unchanged.
+     */
+    private static BufferedImage ignoringRgbProfile(BufferedImage image) {
+        ColorModel model = image.getColorModel();
+        ColorSpace space = model.getColorSpace();
+        if (!(model instanceof ComponentColorModel) || space.getType() != ColorSpace.TYPE_RGB || space.isCS_sRGB()) {
+            return image;
+        }
+        try {
+            ColorModel srgb = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB),
+                    model.getComponentSize(), model.hasAlpha(), model.isAlphaPremultiplied(), model.getTransparency(),
+                    model.getTransferType());
+            return new BufferedImage(srgb, image.getRaster(), model.isAlphaPremultiplied(), null);
+        } catch (IllegalArgumentException e) {
+            return image; // a layout the plain model cannot describe: keep the reader's conversion
+        }
+    }
+
+    /**
+     * A Photoshop file whose RGB ICC profile resource (1039) is renamed so the reader does not convert
+     * with it (the PSD reader converts while it reads): a copy, or the same array when there is none.
+     */
+    static byte[] psdWithoutRgbProfile(byte[] psd) {
+        if (psd.length < 34 || psd[24] != 0 || psd[25] != 3) {
+            return psd; // not RGB (colour mode 3): a CMYK profile is needed for the conversion
+        }
+        long at = 26 + 4 + u32be(psd, 26);
+        if (at + 4 > psd.length) {
+            return psd;
+        }
+        long end = Math.min(psd.length, at + 4 + u32be(psd, (int) at));
+        at += 4;
+        while (at + 12 <= end && psd[(int) at] == '8' && psd[(int) at + 1] == 'B' && psd[(int) at + 2] == 'I'
+                && psd[(int) at + 3] == 'M') {
+            int id = ((psd[(int) at + 4] & 0xFF) << 8) | (psd[(int) at + 5] & 0xFF);
+            int nameLength = psd[(int) at + 6] & 0xFF;
+            long sizeAt = at + 6 + ((nameLength + 2) & ~1); // Pascal string padded to an even length
+            if (sizeAt + 4 > end) {
+                return psd;
+            }
+            if (id == 1039) {
+                byte[] copy = psd.clone();
+                copy[(int) at + 4] = (byte) 0x0F; // 4000: a plug-in resource, which readers skip
+                copy[(int) at + 5] = (byte) 0xA0;
+                return copy;
+            }
+            long size = u32be(psd, (int) sizeAt);
+            at = sizeAt + 4 + size + (size & 1);
+        }
+        return psd;
+    }
 
     /** Formats whose image is chosen among several: the decoder reads their directory first. */
     private static boolean hasSeveralImages(ImageFormat format) {

@@ -10,6 +10,8 @@ import dev.tuna.testing.PillowReference;
 import dev.tuna.testing.PillowReference.Decoded;
 import dev.tuna.transform.ResizeMethod;
 import dev.tuna.transform.RgbImage;
+import java.awt.color.ColorSpace;
+import java.awt.color.ICC_Profile;
 import java.awt.image.BufferedImage;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
@@ -69,7 +71,10 @@ class ImageFormatsTest {
         Files.write(samples.resolve("java-tiff-rgb16.tif"), encode(rgb16Pattern(19, 11), "tiff"));
         Files.write(samples.resolve("java-pnm-rgb16.ppm"), ppm16(rgb16Pattern(19, 11)));
         if (PillowReference.available()) {
-            PillowReference.run(samples, true);
+            // linear-light RGB: far enough from sRGB that converting would change every colour
+            Path icc = Files.write(shared.resolve("linear-rgb.icc"),
+                    ICC_Profile.getInstance(ColorSpace.CS_LINEAR_RGB).getData());
+            PillowReference.run(samples, true, icc);
         }
     }
 
@@ -86,7 +91,7 @@ class ImageFormatsTest {
         assertThat(files).extracting(Decoded::name).contains("tiff-rgb8-tiff_lzw.tif", "tiff-gray16-raw.tif",
                 "tiff-palette-lzw.tif", "tiff-rgb8-jpeg.tif", "tiff-multipage.tif", "pnm-rgb.ppm",
                 "pnm-bilevel.pbm", "tga-rgb-rle.tga", "ico-png.ico", "cur-bmp.cur", "psd-rgb-rle.psd",
-                "java-tiff-rgb16.tif", "java-pnm-rgb16.ppm");
+                "java-tiff-rgb16.tif", "java-pnm-rgb16.ppm", "tiff-rgb8-icc.tif", "psd-rgb-icc.psd");
         return files.stream().map(ref -> DynamicTest.dynamicTest(ref.name() + " (" + ref.mode() + ")", () -> {
             RgbImage image = decoder.decode(samples.resolve(ref.name()));
             assertThat(image.width()).as("width").isEqualTo(ref.width());
@@ -124,6 +129,17 @@ class ImageFormatsTest {
         assertThat(header.width()).isEqualTo(23);
         assertThat(header.height()).isEqualTo(37);
         assertThat(header.format()).isEqualTo(ImageFormat.TIFF);
+    }
+
+    @Test
+    void rgbProfilesOfTiffAndPsdAreIgnoredUnlessColourManaged() throws Exception {
+        // everySampleDecodesToPillowsPixels: by default the stored values, as Pillow; converted on request
+        Map<String, byte[]> pillow = new LinkedHashMap<>();
+        reference().forEach(ref -> pillow.put(ref.name(), ref.rgb()));
+        for (String name : List.of("tiff-rgb8-icc.tif", "psd-rgb-icc.psd")) {
+            RgbImage managed = decoder.colorManaged(true).decode(samples.resolve(name));
+            assertThat(maxDifference(managed.pixels(), pillow.get(name))).as(name).isGreaterThan(20);
+        }
     }
 
     @Test
@@ -179,7 +195,7 @@ class ImageFormatsTest {
             assertThat(summary.formats()).isEqualTo(expected);
             assertThat(summary.format(5)).contains("  formats: JPEG 6, TIFF " + expected.get(ImageFormat.TIFF)
                     + ", PNM " + expected.get(ImageFormat.PNM) + ", TGA " + expected.get(ImageFormat.TGA) + ", ICO 2,"
-                    + " CUR 1, PSD 3\n");
+                    + " CUR 1, PSD 4\n");
         }
     }
 

@@ -44,11 +44,25 @@ public final class PillowReference {
      * @param samples whether to write Pillow's own samples
      */
     public static void run(Path folder, boolean samples) {
+        run(folder, samples, null);
+    }
+
+    /**
+     * As {@link #run(Path, boolean)}, with an RGB ICC profile that Pillow embeds in a TIFF and a PSD sample.
+     *
+     * @param folder the folder
+     * @param samples whether to write Pillow's own samples
+     * @param iccProfile the profile file, or null
+     */
+    public static void run(Path folder, boolean samples, Path iccProfile) {
         Assumptions.assumeTrue(available(), "Debian python3-pil not installed");
         List<String> command = new ArrayList<>(List.of(PYTHON.toString(), DebianPython.script("make_format_samples.py").toString(), "--out",
                 folder.toString()));
         if (!samples) {
             command.add("--no-samples");
+        }
+        if (iccProfile != null) {
+            command.addAll(List.of("--icc", iccProfile.toString()));
         }
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
