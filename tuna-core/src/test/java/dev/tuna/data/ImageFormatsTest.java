@@ -205,6 +205,20 @@ class ImageFormatsTest {
     }
 
     @Test
+    void brokenFilesNamedAsTheNewFormatsAreListedAsUnreadableNotIgnored() {
+        Path data = Datasets.folder(dir.resolve("data"), new LinkedHashMap<>(Map.of("cat", 3, "dog", 3)));
+        List<String> names = List.of("notes.tiff", "notes.ppm", "notes.pgm", "notes.pbm", "notes.tga", "notes.ico",
+                "notes.cur", "notes.psd");
+        for (String name : names) {
+            Images.write(data.resolve("cat").resolve(name), ascii("not a picture\n"));
+        }
+        ImageList list = ImageFolder.from(data).scan();
+        assertThat(list.unreadable()).hasSize(names.size()).extracting(SkippedFile::reason)
+                .containsOnly("not an image: content is not " + ImageFormat.NAMES);
+        assertThat(list.ignored()).isEmpty();
+    }
+
+    @Test
     void sniffingTellsFormatsApartAndRefusesLookalikes() {
         assertThat(ImageFormat.sniff(ascii("P6\n3 2\n255\n"), 11)).contains(ImageFormat.PNM);
         assertThat(ImageFormat.sniff(ascii("P1 3 2 0"), 8)).contains(ImageFormat.PNM);
