@@ -241,6 +241,70 @@ public final class Classifier implements AutoCloseable {
     }
 
     /**
+     * Decodes an encoded image and resizes it for this model's network, as {@link #predict(byte[])}
+     * does, without running the network: the first half of a prediction, for callers that batch
+     * images from many sources themselves ({@link #predictPrepared}).
+     *
+     * @param encoded the bytes of a JPEG, PNG, BMP, GIF or WebP file
+     * @return the network-sized image
+     * @throws InvalidImageException when the bytes are not a readable image or declare more pixels
+     *     than the limit
+     */
+    public PreparedImage prepare(byte[] encoded) {
+        Objects.requireNonNull(encoded, "encoded");
+        try {
+            return new PreparedImage(pipeline.square(decoder.decode(encoded)));
+        } catch (UnreadableImageException e) {
+            throw invalid("the image bytes", e);
+        }
+    }
+
+    /**
+     * Resizes a decoded image for this model's network, as {@link #predict(BufferedImage)} does,
+     * without running the network.
+     *
+     * @param image the image
+     * @return the network-sized image
+     * @throws InvalidImageException when the image has more pixels than the limit
+     */
+    public PreparedImage prepare(BufferedImage image) {
+        Objects.requireNonNull(image, "image");
+        try {
+            decoder.checkPixelBudget(image.getWidth(), image.getHeight());
+        } catch (UnreadableImageException e) {
+            throw invalid("the image", e);
+        }
+        return new PreparedImage(pipeline.square(InputPipeline.toRgb(image)));
+    }
+
+    /**
+     * Classifies prepared images, {@link ClassifierOptions#batchSize()} at a time through the network;
+     * each gets the prediction {@link #predict(byte[])} gives its bytes (equal up to the rounding
+     * of batched kernels).
+     *
+     * @param images images from {@link #prepare(byte[])} of a classifier with this input size
+     * @return one prediction per image, in the same order
+     * @throws TunaException ({@link TunaException.Kind#USAGE}) when an image was prepared for another
+     *     input size
+     */
+    public List<Prediction> predictPrepared(List<PreparedImage> images) {
+        List<RgbImage> squares = new ArrayList<>(images.size());
+        for (PreparedImage image : images) {
+            if (image.size() != pipeline.size()) {
+                throw TunaException.usage("This image was prepared for a " + image.size() + " px network; this"
+                        + " model takes " + pipeline.size() + " px. Prepare it with this model's classifier.");
+            }
+            squares.add(image.square());
+        }
+        List<Prediction> out = new ArrayList<>(squares.size());
+        for (int from = 0; from < squares.size(); from += options.batchSize()) {
+            out.addAll(predictSquares(squares.subList(from, Math.min(squares.size(), from + options.batchSize())),
+                    false));
+        }
+        return out;
+    }
+
+    /**
      * Classifies many image files, decoding them in parallel and running the network on
      * {@link ClassifierOptions#batchSize()} images at a time.
      *
