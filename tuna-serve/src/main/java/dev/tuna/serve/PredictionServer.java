@@ -1,6 +1,7 @@
 package dev.tuna.serve;
 
 import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.tuna.TunaException;
@@ -66,7 +67,7 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
  * and a second), then stops the workers and closes the models.
  */
 public final class PredictionServer implements AutoCloseable {
-    private static final Gson GSON = new Gson();
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
     private static final String JSON = "application/json";
     private static final String ERROR_WRITTEN = "tuna.error";
     private static final String ROUTES = "GET /ping, GET /models, POST /predictions/{model}, GET /metrics";
@@ -472,6 +473,21 @@ public final class PredictionServer implements AutoCloseable {
      */
     public List<String> models() {
         return new ArrayList<>(models.keySet());
+    }
+
+    /**
+     * Returns a served model's description.
+     *
+     * @param model the name
+     * @return its metadata
+     * @throws TunaException ({@link TunaException.Kind#USAGE}) when no model has that name
+     */
+    public ArtifactMetadata metadata(String model) {
+        Served served = models.get(model);
+        if (served == null) {
+            throw TunaException.usage("No model named '" + model + "'; served: " + models.keySet() + ".");
+        }
+        return served.classifier().metadata();
     }
 
     /**
