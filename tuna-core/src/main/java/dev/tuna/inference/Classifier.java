@@ -211,14 +211,7 @@ public final class Classifier implements AutoCloseable {
      *     than the limit
      */
     public Prediction predict(byte[] encoded) {
-        Objects.requireNonNull(encoded, "encoded");
-        RgbImage rgb;
-        try {
-            rgb = decoder.decode(encoded);
-        } catch (UnreadableImageException e) {
-            throw invalid("the image bytes", e);
-        }
-        return predictOne(rgb);
+        return predictPrepared(List.of(prepare(encoded))).get(0);
     }
 
     /**
@@ -231,13 +224,7 @@ public final class Classifier implements AutoCloseable {
      *     before any copy of its pixels is made)
      */
     public Prediction predict(BufferedImage image) {
-        Objects.requireNonNull(image, "image");
-        try {
-            decoder.checkPixelBudget(image.getWidth(), image.getHeight());
-        } catch (UnreadableImageException e) {
-            throw invalid("the image", e);
-        }
-        return predictOne(InputPipeline.toRgb(image));
+        return predictPrepared(List.of(prepare(image))).get(0);
     }
 
     /**
@@ -393,10 +380,6 @@ public final class Classifier implements AutoCloseable {
                 : "Expected a readable JPEG, PNG, BMP, GIF or WebP image; check the file, or re-save it in one of"
                         + " these formats.";
         return new InvalidImageException(source, reason, hint, e);
-    }
-
-    private Prediction predictOne(RgbImage image) {
-        return predictSquares(List.of(pipeline.square(image)), false).get(0);
     }
 
     /** Runs the network on {@code n} normalised images: their class probabilities. */

@@ -42,7 +42,7 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
  * An HTTP prediction server for Tuna models, in the shape of TorchServe's and DJL Serving's inference
  * API, on Javalin (Jetty 12):
  * <ul>
- *   <li>{@code GET /ping}: {@code {"status": "healthy"}};
+ *   <li>{@code GET /ping}: {@code {"status": "healthy"}} (503 {@code "shutting down"} while stopping);
  *   <li>{@code GET /models}: each model's name, classes, input size and architecture;
  *   <li>{@code POST /predictions/{model}[?top_k=k]}: the image as the raw body or as a multipart form's
  *       file; the reply is {@code {"model", "label", "probability", "top": [{"label", "probability"}...]}};
@@ -192,7 +192,7 @@ public final class PredictionServer implements AutoCloseable {
             errors.setDefaultResponseMimeType(JSON);
             server.setErrorHandler(errors);
         });
-        config.routes.get("/ping", ctx -> ctx.contentType(JSON).result(draining
+        config.routes.get("/ping", ctx -> ctx.status(draining ? 503 : 200).contentType(JSON).result(draining
                 ? "{\"status\":\"shutting down\"}" : "{\"status\":\"healthy\"}"));
         config.routes.get("/models", this::listModels);
         config.routes.post("/predictions/{model}", this::predict);
