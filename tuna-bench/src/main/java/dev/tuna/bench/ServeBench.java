@@ -17,6 +17,8 @@ import dev.tuna.transform.PadMode;
 import dev.tuna.transform.ResizeMethod;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,14 +27,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,34 +41,51 @@ import java.util.stream.Stream;
 /**
  * {@code bench/run serve [model.tuna] [clients] [requests]}: a bounded load test of {@code tuna serve} on
  * loopback, server and clients in this JVM. Closed-loop clients (each sends its next request when its
- * answer arrives) post the flowers test photos round-robin. Three runs: with dynamic batching (batches of
- * up to 8 within 5 ms), without ({@code --batch-size 1}), and an overload run (64 clients, a queue of 16,
- * 2 s timeout) that must answer 503/504 instead of queueing without bound, with the process's resident
- * memory sampled through it. Without a model, a MobileNetV2 at 192 px (the README's main job) is made from
+ * answer arrives) post the flowers test photos round-robin. Two servers, with dynamic batching (batches
+ * of up to 8 within 5 ms) and without ({@code --batch-size 1}), take alternating rounds, so that both see
+ * the same background load of a shared machine; then three overload rounds (64 clients, a queue of 16,
+ * 2 s timeout) on one server, which must answer 503/504 instead of queueing without bound, with the
+ * process's resident memory and Java heap after each. Without a model, a MobileNetV2 at 192 px (the README's main job) is made from
  * the shared ImageNet body and a fresh head: the same network cost as a trained one.
  */
 final class ServeBench {
     private ServeBench() {}
 
-    /** One run's counts and latencies. */
-    private record Result(String name, int requests, double seconds, long[] latencyNanos, Map<Integer, Integer> statuses,
-            double meanBatch, long rssStartKb, long rssMaxKb, long rssEndKb) {
-        long ok() {
+    /** Counts and latencies of one configuration, over all its rounds. */
+    private static final class Tally {
+        final String name;
+        final List<Long> latencies = new ArrayList<>();
+        final Map<Integer, Integer> statuses = new TreeMap<>();
+        double seconds;
+        double images;
+        double batches;
+
+        Tally(String name) {
+            this.name = name;
+        }
+
+        int requests() {
+            return latencies.size();
+        }
+
+        int ok() {
             return statuses.getOrDefault(200, 0);
         }
 
         double percentileMs(double p) {
-            long[] sorted = latencyNanos.clone();
-            Arrays.sort(sorted);
+            long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
             int i = (int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
             return sorted[Math.max(0, i)] / 1e6;
         }
 
+        double throughput() {
+            return requests() / seconds;
+        }
+
         String line() {
-            return String.format(Locale.ROOT, "%-28s %5d requests in %6.1f s = %6.1f req/s; p50 %7.1f ms, p99 %7.1f ms;"
-                    + " statuses %s; mean batch %.2f; RSS start/max/end %d/%d/%d MiB", name, requests, seconds,
-                    requests / seconds, percentileMs(0.50), percentileMs(0.99), statuses, meanBatch, rssStartKb / 1024,
-                    rssMaxKb / 1024, rssEndKb / 1024);
+            return String.format(Locale.ROOT, "%-30s %5d requests in %6.1f s = %6.1f req/s; p50 %7.1f ms, p99 %7.1f ms;"
+                    + " statuses %s; mean batch %.2f", name, requests(), seconds, throughput(), percentileMs(0.50),
+                    percentileMs(0.99), statuses, batches > 0 ? images / batches : 0);
         }
     }
 
@@ -76,6 +93,7 @@ final class ServeBench {
         Path model = args.length > 1 ? Path.of(args[1]) : null;
         int clients = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         int requests = args.length > 3 ? Integer.parseInt(args[3]) : 2000;
+        int rounds = 8;
         Threads.configure(Runtime.getRuntime().availableProcessors(), 1); // as tuna serve does
         try {
             Path temp = Files.createTempDirectory("tuna-serve-bench");
@@ -84,29 +102,49 @@ final class ServeBench {
             }
             List<byte[]> photos = photos();
             System.out.println(Machine.cpu());
-            System.out.printf(Locale.ROOT, "serve load test: %s, %d photos, %d closed-loop clients, %d requests per run"
-                    + " (+%d warm-up), server and clients in one JVM on %d cores%n", model, photos.size(), clients,
-                    requests, 4 * clients, Runtime.getRuntime().availableProcessors());
+            System.out.printf(Locale.ROOT, "serve load test: %s, %d photos, %d closed-loop clients, %d requests per"
+                    + " configuration in %d alternating rounds, server and clients in one JVM on %d cores%n", model,
+                    photos.size(), clients, requests, rounds, Runtime.getRuntime().availableProcessors());
             ServeOptions base = ServeOptions.DEFAULTS.withPort(0);
-            List<Result> results = new ArrayList<>();
-            results.add(load("batching (8 within 5 ms)", model, base, photos, clients, requests));
-            results.add(load("no batching (--batch-size 1)", model, base.withBatching(1, Duration.ZERO), photos, clients,
-                    requests));
-            ServeOptions overload = base.withQueueSize(16).withLimits(16L << 20, Duration.ofSeconds(2), 100_000_000L);
-            results.add(load("overload 1 (64 clients, q 16)", model, overload, photos, 64, 2 * requests));
-            results.add(load("overload 2 (64 clients, q 16)", model, overload, photos, 64, 2 * requests));
-            System.out.println();
-            for (Result r : results) {
-                System.out.println(r.line());
+            Tally batched = new Tally("batching (8 within 5 ms)");
+            Tally single = new Tally("no batching (--batch-size 1)");
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10)).build();
+            try (PredictionServer withBatching = PredictionServer.start(List.of(new ModelSpec("flowers", model)), base);
+                 PredictionServer without = PredictionServer.start(List.of(new ModelSpec("flowers", model)),
+                         base.withBatching(1, Duration.ZERO))) {
+                for (PredictionServer server : List.of(withBatching, without)) { // JIT, connections
+                    round(http, server, photos, clients, 4 * clients, new Tally("warm-up"));
+                }
+                // the machine is shared: alternate the two so that both see the same background load
+                for (int r = 0; r < rounds; r++) {
+                    int n = requests / rounds + (r < requests % rounds ? 1 : 0);
+                    round(http, withBatching, photos, clients, n, batched);
+                    round(http, without, photos, clients, n, single);
+                    System.out.printf(Locale.ROOT, "round %d: batching %.1f req/s, no batching %.1f req/s so far%n",
+                            r + 1, batched.throughput(), single.throughput());
+                }
             }
-            Result batched = results.get(0);
-            Result single = results.get(1);
+            System.out.println(batched.line());
+            System.out.println(single.line());
             System.out.printf(Locale.ROOT, "batching / no batching: throughput x%.2f, p50 x%.2f, p99 x%.2f%n",
-                    (batched.requests() / batched.seconds()) / (single.requests() / single.seconds()),
-                    batched.percentileMs(0.5) / single.percentileMs(0.5),
+                    batched.throughput() / single.throughput(), batched.percentileMs(0.5) / single.percentileMs(0.5),
                     batched.percentileMs(0.99) / single.percentileMs(0.99));
             boolean clean = batched.ok() == batched.requests() && single.ok() == single.requests();
-            System.out.println(clean ? "zero errors in the two measured runs" : "ERRORS in a measured run");
+            System.out.println(clean ? "zero errors in the two measured configurations" : "ERRORS in a measured run");
+
+            ServeOptions overload = base.withQueueSize(16).withLimits(16L << 20, Duration.ofSeconds(2), 100_000_000L);
+            try (PredictionServer server = PredictionServer.start(List.of(new ModelSpec("flowers", model)),
+                    overload)) {
+                for (int r = 1; r <= 3; r++) {
+                    Tally tally = new Tally("overload round " + r + " (64 clients)");
+                    round(http, server, photos, 64, requests, tally);
+                    System.gc();
+                    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+                    System.out.printf(Locale.ROOT, "%s; after it: RSS %d MiB, Java heap after GC %d MiB%n", tally.line(),
+                            rss() / 1024, heap.getUsed() >> 20);
+                }
+            }
             if (!clean) {
                 System.exit(3);
             }
@@ -115,43 +153,23 @@ final class ServeBench {
         }
     }
 
-    private static Result load(String name, Path model, ServeOptions options, List<byte[]> photos, int clients,
-            int requests) {
-        try (PredictionServer server = PredictionServer.start(List.of(new ModelSpec("flowers", model)), options)) {
-            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/predictions/flowers");
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(10)).build();
-            drive(http, uri, photos, clients, 4 * clients, new long[4 * clients], new ConcurrentHashMap<>());
-            String before = get(http, server.port(), "/metrics");
-            System.gc();
-            AtomicLong rssMax = new AtomicLong(rss());
-            long rssStart = rssMax.get();
-            Thread sampler = new Thread(() -> {
-                while (!Thread.currentThread().isInterrupted()) {
-                    rssMax.accumulateAndGet(rss(), Math::max);
-                    try {
-                        Thread.sleep(100);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
-            sampler.setDaemon(true);
-            sampler.start();
-            long[] latencies = new long[requests];
-            Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
-            long start = System.nanoTime();
-            drive(http, uri, photos, clients, requests, latencies, statuses);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            sampler.interrupt();
-            String after = get(http, server.port(), "/metrics");
-            double batches = metric(after, "tuna_serve_batch_size_count") - metric(before, "tuna_serve_batch_size_count");
-            double images = metric(after, "tuna_serve_batch_size_sum") - metric(before, "tuna_serve_batch_size_sum");
-            Result result = new Result(name, requests, seconds, latencies, new TreeMap<>(statuses),
-                    batches > 0 ? images / batches : 0, rssStart, rssMax.get(), rss());
-            System.out.println(result.line());
-            return result;
+    /** Sends {@code n} requests to the server's model and adds their results and batch sizes to the tally. */
+    private static void round(HttpClient http, PredictionServer server, List<byte[]> photos, int clients, int n,
+            Tally tally) {
+        URI uri = URI.create("http://127.0.0.1:" + server.port() + "/predictions/flowers");
+        String before = get(http, server.port(), "/metrics");
+        long[] latencies = new long[n];
+        Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+        long start = System.nanoTime();
+        drive(http, uri, photos, clients, n, latencies, statuses);
+        tally.seconds += (System.nanoTime() - start) / 1e9;
+        String after = get(http, server.port(), "/metrics");
+        tally.batches += metric(after, "tuna_serve_batch_size_count") - metric(before, "tuna_serve_batch_size_count");
+        tally.images += metric(after, "tuna_serve_batch_size_sum") - metric(before, "tuna_serve_batch_size_sum");
+        for (long latency : latencies) {
+            tally.latencies.add(latency);
         }
+        statuses.forEach((status, count) -> tally.statuses.merge(status, count, Integer::sum));
     }
 
     /** {@code clients} threads send {@code total} requests between them, each waiting for its answer. */

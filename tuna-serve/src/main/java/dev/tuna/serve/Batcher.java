@@ -73,10 +73,26 @@ final class Batcher implements AutoCloseable {
         }
         CompletableFuture<Prediction> result = new CompletableFuture<>();
         if (!queue.offer(new Job(image, result))) {
-            throw new ApiException(ErrorKind.QUEUE_FULL, "Model '" + model + "' has " + queue.size()
-                    + " images waiting, its queue's limit (--queue-size); the server is overloaded. Retry later.");
+            throw full();
         }
         return result;
+    }
+
+    /**
+     * Refuses early, before the request's image is read and decoded, when the queue is already full
+     * (so that an overloaded server spends no CPU on images it would refuse).
+     *
+     * @throws ApiException ({@link ErrorKind#QUEUE_FULL}) when no place is free now
+     */
+    void checkRoom() {
+        if (queue.remainingCapacity() == 0) {
+            throw full();
+        }
+    }
+
+    private ApiException full() {
+        return new ApiException(ErrorKind.QUEUE_FULL, "Model '" + model + "' has " + queue.size()
+                + " images waiting, its queue's limit (--queue-size); the server is overloaded. Retry later.");
     }
 
     /**

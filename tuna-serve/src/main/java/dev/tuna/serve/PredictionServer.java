@@ -244,6 +244,7 @@ public final class PredictionServer implements AutoCloseable {
             }
             int classes = served.classifier().classes().size();
             int topK = topK(ctx.queryParam("top_k"), classes);
+            served.batcher().checkRoom();
             PreparedImage image = prepare(served.classifier(), body(ctx), deadline);
             Prediction prediction = await(served.batcher(), image, deadline);
             ctx.contentType(JSON).result(GSON.toJson(answer(served.spec().name(), prediction, topK)));
