@@ -45,8 +45,9 @@ import java.util.stream.Stream;
  * of up to 8 within 5 ms) and without ({@code --batch-size 1}), take alternating rounds, so that both see
  * the same background load of a shared machine; then three overload rounds (64 clients, a queue of 16,
  * 2 s timeout) on one server, which must answer 503/504 instead of queueing without bound, with the
- * process's resident memory and Java heap after each. Without a model, a MobileNetV2 at 192 px (the README's main job) is made from
- * the shared ImageNet body and a fresh head: the same network cost as a trained one.
+ * process's resident memory and Java heap after each. Without a model, a MobileNetV2 at 192 px (the
+ * README's main job) is made from the shared ImageNet body and a fresh head: the same network cost as a
+ * trained one.
  */
 final class ServeBench {
     private ServeBench() {}
@@ -59,6 +60,7 @@ final class ServeBench {
         double seconds;
         double images;
         double batches;
+        double forwardSeconds;
 
         Tally(String name) {
             this.name = name;
@@ -84,8 +86,9 @@ final class ServeBench {
 
         String line() {
             return String.format(Locale.ROOT, "%-30s %5d requests in %6.1f s = %6.1f req/s; p50 %7.1f ms, p99 %7.1f ms;"
-                    + " statuses %s; mean batch %.2f", name, requests(), seconds, throughput(), percentileMs(0.50),
-                    percentileMs(0.99), statuses, batches > 0 ? images / batches : 0);
+                    + " statuses %s; mean batch %.2f, forward pass %.1f ms per image", name, requests(), seconds,
+                    throughput(), percentileMs(0.50), percentileMs(0.99), statuses, batches > 0 ? images / batches : 0,
+                    images > 0 ? 1000 * forwardSeconds / images : 0);
         }
     }
 
@@ -141,8 +144,8 @@ final class ServeBench {
                     round(http, server, photos, 64, requests, tally);
                     System.gc();
                     MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-                    System.out.printf(Locale.ROOT, "%s; after it: RSS %d MiB, Java heap after GC %d MiB%n", tally.line(),
-                            rss() / 1024, heap.getUsed() >> 20);
+                    System.out.printf(Locale.ROOT, "%s; after it: RSS %d MiB, Java heap after GC %d MiB%n",
+                            tally.line(), rss() / 1024, heap.getUsed() >> 20);
                 }
             }
             if (!clean) {
@@ -166,6 +169,8 @@ final class ServeBench {
         String after = get(http, server.port(), "/metrics");
         tally.batches += metric(after, "tuna_serve_batch_size_count") - metric(before, "tuna_serve_batch_size_count");
         tally.images += metric(after, "tuna_serve_batch_size_sum") - metric(before, "tuna_serve_batch_size_sum");
+        tally.forwardSeconds += metric(after, "tuna_serve_inference_duration_seconds_sum")
+                - metric(before, "tuna_serve_inference_duration_seconds_sum");
         for (long latency : latencies) {
             tally.latencies.add(latency);
         }

@@ -39,7 +39,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for all).")
     String host;
 
-    @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0: any free port).")
+    @Option(names = "--port", defaultValue = "8080",
+            description = "Port (default: ${DEFAULT-VALUE}; 0: any free port).")
     int port;
 
     @Option(names = "--batch-size", defaultValue = "8",

@@ -238,14 +238,18 @@ public final class PredictionServer implements AutoCloseable {
                 throw new ApiException(ErrorKind.SHUTTING_DOWN, "The server is shutting down; send the request again"
                         + " to another instance.");
             }
+            byte[] body = body(ctx); // read first (bounded): an early refusal leaves the connection reusable
             if (served == null) {
                 throw new ApiException(ErrorKind.UNKNOWN_MODEL, "No model named '" + ctx.pathParam("model")
                         + "'. Served: " + String.join(", ", models.keySet()) + " (GET /models describes them).");
             }
-            int classes = served.classifier().classes().size();
-            int topK = topK(ctx.queryParam("top_k"), classes);
-            served.batcher().checkRoom();
-            PreparedImage image = prepare(served.classifier(), body(ctx), deadline);
+            int topK = topK(ctx.queryParam("top_k"), served.classifier().classes().size());
+            if (body.length == 0) {
+                throw new ApiException(ErrorKind.BAD_REQUEST, "The request has no image. Send the image's bytes as the"
+                        + " body (curl --data-binary @photo.jpg) or as a multipart file (curl -F data=@photo.jpg).");
+            }
+            served.batcher().checkRoom(); // refuse before the costly decode
+            PreparedImage image = prepare(served.classifier(), body, deadline);
             Prediction prediction = await(served.batcher(), image, deadline);
             ctx.contentType(JSON).result(GSON.toJson(answer(served.spec().name(), prediction, topK)));
         } catch (ApiException e) {
@@ -280,7 +284,7 @@ public final class PredictionServer implements AutoCloseable {
         return Math.min(k, classes);
     }
 
-    /** The raw body, or the first file of a multipart form, at most {@link ServeOptions#maxBodyBytes()}. */
+    /** The raw body or a multipart form's first file (possibly empty), at most {@link ServeOptions#maxBodyBytes()}. */
     private byte[] body(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > options.maxBodyBytes()) {
@@ -302,10 +306,6 @@ public final class PredictionServer implements AutoCloseable {
         } catch (IOException e) {
             throw new ApiException(ErrorKind.BAD_REQUEST, "Cannot read the request body: " + e.getMessage() + ".");
         }
-        if (bytes.length == 0) {
-            throw new ApiException(ErrorKind.BAD_REQUEST, "The request has no image. Send the image's bytes as the"
-                    + " body (curl --data-binary @photo.jpg) or as a multipart file (curl -F data=@photo.jpg).");
-        }
         return bytes;
     }
 
@@ -314,7 +314,7 @@ public final class PredictionServer implements AutoCloseable {
         try {
             files = ctx.uploadedFiles();
         } catch (RuntimeException e) {
-            String message = String.valueOf(e.getMessage()) + " " + (e.getCause() == null ? "" : e.getCause().getMessage());
+            String message = e.getMessage() + " " + (e.getCause() == null ? "" : e.getCause().getMessage());
             if (message.toLowerCase(Locale.ROOT).contains("exceeds") || message.contains("413")) {
                 throw tooLarge("more");
             }
