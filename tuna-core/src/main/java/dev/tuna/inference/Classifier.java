@@ -211,14 +211,7 @@ public final class Classifier implements AutoCloseable {
      *     than the limit
      */
     public Prediction predict(byte[] encoded) {
-        Objects.requireNonNull(encoded, "encoded");
-        RgbImage rgb;
-        try {
-            rgb = decoder.decode(encoded);
-        } catch (UnreadableImageException e) {
-            throw invalid("the image bytes", e);
-        }
-        return predictOne(rgb);
+        return predictPrepared(List.of(prepare(encoded))).get(0);
     }
 
     /**
@@ -231,13 +224,71 @@ public final class Classifier implements AutoCloseable {
      *     before any copy of its pixels is made)
      */
     public Prediction predict(BufferedImage image) {
+        return predictPrepared(List.of(prepare(image))).get(0);
+    }
+
+    /**
+     * Decodes an encoded image and resizes it for this model's network, as {@link #predict(byte[])}
+     * does, without running the network: the first half of a prediction, for callers that batch
+     * images from many sources themselves ({@link #predictPrepared}).
+     *
+     * @param encoded the bytes of a JPEG, PNG, BMP, GIF or WebP file
+     * @return the network-sized image
+     * @throws InvalidImageException when the bytes are not a readable image or declare more pixels
+     *     than the limit
+     */
+    public PreparedImage prepare(byte[] encoded) {
+        Objects.requireNonNull(encoded, "encoded");
+        try {
+            return new PreparedImage(pipeline.square(decoder.decode(encoded)));
+        } catch (UnreadableImageException e) {
+            throw invalid("the image bytes", e);
+        }
+    }
+
+    /**
+     * Resizes a decoded image for this model's network, as {@link #predict(BufferedImage)} does,
+     * without running the network.
+     *
+     * @param image the image
+     * @return the network-sized image
+     * @throws InvalidImageException when the image has more pixels than the limit
+     */
+    public PreparedImage prepare(BufferedImage image) {
         Objects.requireNonNull(image, "image");
         try {
             decoder.checkPixelBudget(image.getWidth(), image.getHeight());
         } catch (UnreadableImageException e) {
             throw invalid("the image", e);
         }
-        return predictOne(InputPipeline.toRgb(image));
+        return new PreparedImage(pipeline.square(InputPipeline.toRgb(image)));
+    }
+
+    /**
+     * Classifies prepared images, {@link ClassifierOptions#batchSize()} at a time through the network;
+     * each gets the prediction {@link #predict(byte[])} gives its bytes (equal up to the rounding
+     * of batched kernels).
+     *
+     * @param images images from {@link #prepare(byte[])} of a classifier with this input size
+     * @return one prediction per image, in the same order
+     * @throws TunaException ({@link TunaException.Kind#USAGE}) when an image was prepared for another
+     *     input size
+     */
+    public List<Prediction> predictPrepared(List<PreparedImage> images) {
+        List<RgbImage> squares = new ArrayList<>(images.size());
+        for (PreparedImage image : images) {
+            if (image.size() != pipeline.size()) {
+                throw TunaException.usage("This image was prepared for a " + image.size() + " px network; this"
+                        + " model takes " + pipeline.size() + " px. Prepare it with this model's classifier.");
+            }
+            squares.add(image.square());
+        }
+        List<Prediction> out = new ArrayList<>(squares.size());
+        for (int from = 0; from < squares.size(); from += options.batchSize()) {
+            out.addAll(predictSquares(squares.subList(from, Math.min(squares.size(), from + options.batchSize())),
+                    false));
+        }
+        return out;
     }
 
     /**
@@ -329,10 +380,6 @@ public final class Classifier implements AutoCloseable {
                 : "Expected a readable " + dev.tuna.data.ImageFormat.NAMES + " image; check the file, or re-save"
                         + " it in one of these formats.";
         return new InvalidImageException(source, reason, hint, e);
-    }
-
-    private Prediction predictOne(RgbImage image) {
-        return predictSquares(List.of(pipeline.square(image)), false).get(0);
     }
 
     /** Runs the network on {@code n} normalised images: their class probabilities. */

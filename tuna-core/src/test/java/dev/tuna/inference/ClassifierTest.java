@@ -208,6 +208,38 @@ class ClassifierTest {
         assertThat(classifier.predictBatch(List.of())).isEmpty();
     }
 
+    /** prepare + predictPrepared (what a server batches) gives each image what predict gives its bytes. */
+    @Test
+    void preparedImagesPredictInBatchesAsEachAlone() throws Exception {
+        try (Classifier small = Classifier.load(shared.resolve("model"),
+                ClassifierOptions.DEFAULTS.withBatchSize(3))) {
+            List<PreparedImage> prepared = new ArrayList<>();
+            for (Path file : files) {
+                prepared.add(small.prepare(java.nio.file.Files.readAllBytes(file)));
+            }
+            assertThat(prepared.get(0).size()).isEqualTo(SIZE);
+            List<Prediction> batch = small.predictPrepared(prepared);
+            assertThat(batch).hasSize(files.size());
+            for (int i = 0; i < files.size(); i++) {
+                assertThat(batch.get(i).label()).isEqualTo(classifier.predict(files.get(i)).label());
+                assertThat(values(batch.get(i))).containsExactly(values(classifier.predict(files.get(i))),
+                        within(1e-5f));
+            }
+            BufferedImage image = Images.grayRamp(50, 20);
+            assertThat(values(small.predictPrepared(List.of(small.prepare(image))).get(0)))
+                    .containsExactly(values(classifier.predict(image)), within(1e-5f));
+            assertThatThrownBy(() -> small.prepare(new byte[] {1, 2, 3}))
+                    .isInstanceOf(InvalidImageException.class).hasMessageContaining("not an image");
+        }
+        Path bigger = dir.resolve("bigger");
+        ModelArtifact.write(bigger, network, metadata(SIZE * 2, ResizeMethod.SQUISH, Normalization.IMAGENET), false);
+        try (Classifier other = Classifier.load(bigger)) {
+            PreparedImage wrongSize = other.prepare(Images.grayRamp(50, 20));
+            assertThatThrownBy(() -> classifier.predictPrepared(List.of(wrongSize)))
+                    .isInstanceOf(TunaException.class).hasMessageContaining("prepared for a 64 px network");
+        }
+    }
+
     /**
      * On a machine whose kernels are wrong (simulated: every 3x3 convolution, and the 1x1 downsampling to
      * 256 channels, a shape no start-up probe has), batches still equal single images, and both equal the
