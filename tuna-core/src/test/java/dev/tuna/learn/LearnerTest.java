@@ -313,6 +313,93 @@ class LearnerTest {
         }
     }
 
+    /**
+     * Test-time augmentation without training transforms is fast.ai's flips: each of the 4 views is the image
+     * or its mirror, blended 0.75/0.25 with the plain prediction. So for a flip-sensitive model (random
+     * ResNet-18) the TTA probabilities are (1 - a) * plain + a * mirrored with a in {0, 3, 6, 9, 12}/16, and
+     * for the same model made flip-invariant (every kernel averaged with its mirror, on 33 px inputs whose
+     * stride-2 grids are symmetric) TTA changes nothing.
+     */
+    @Test
+    void ttaAveragesMirrorViewsForAFlipSensitiveModelAndChangesNothingForAFlipInvariantOne() throws IOException {
+        Random random = new Random(5);
+        for (String label : List.of("a", "b")) {
+            for (int i = 0; i < 4; i++) {
+                BufferedImage image = new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB);
+                BufferedImage mirror = new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < 20; y++) {
+                    for (int x = 0; x < 20; x++) {
+                        int rgb = random.nextInt(0x1000000);
+                        image.setRGB(x, y, rgb);
+                        mirror.setRGB(19 - x, y, rgb);
+                    }
+                }
+                for (Map.Entry<String, BufferedImage> e : Map.of("plain", image, "mirror", mirror).entrySet()) {
+                    Path file = dir.resolve(e.getKey() + "/" + label + "/" + i + ".png");
+                    Files.createDirectories(file.getParent());
+                    ImageIO.write(e.getValue(), "png", file.toFile());
+                }
+            }
+        }
+        try (DataLoaders data = ImageFolder.from(dir.resolve("plain")).resize(33, ResizeMethod.SQUISH).batchSize(4)
+                .dataloaders(); Learner learner = randomResnet(data)) {
+            Predictions plain = learner.evaluate(dir.resolve("plain"), false);
+            Predictions tta = learner.evaluate(dir.resolve("plain"), true);
+            Predictions mirrored = learner.evaluate(dir.resolve("mirror"), false);
+            int withMirrorViews = 0;
+            for (int i = 0; i < plain.total(); i++) {
+                assertThat(mirrored.items().get(i).getFileName()).isEqualTo(plain.items().get(i).getFileName());
+                float[] p = plain.probabilities()[i];
+                float[] m = mirrored.probabilities()[i];
+                float[] t = tta.probabilities()[i];
+                double best = Double.MAX_VALUE;
+                int flips = -1;
+                for (int k = 0; k <= 4; k++) {
+                    double a = 0.75 * k / 4;
+                    double error = 0;
+                    for (int c = 0; c < p.length; c++) {
+                        error = Math.max(error, Math.abs(t[c] - ((1 - a) * p[c] + a * m[c])));
+                    }
+                    if (error < best) {
+                        best = error;
+                        flips = k;
+                    }
+                }
+                assertThat(best).as("image %d: TTA = blend of plain and mirrored (%d mirror views)", i, flips)
+                        .isLessThan(1e-5);
+                withMirrorViews += flips > 0 ? 1 : 0;
+            }
+            assertThat(withMirrorViews).as("images with at least one mirrored view").isGreaterThan(plain.total() / 2);
+            assertThat(maxDifference(tta, plain)).as("flip-sensitive: TTA differs from plain").isGreaterThan(1e-3);
+
+            try (NDManager scope = NDManager.newBaseManager()) {
+                for (Parameter parameter : learner.network().parameters().values()) {
+                    NDArray w = parameter.getArray();
+                    if (w.getShape().dimension() == 4) {
+                        NDArray symmetric = w.add(w.flip(3)).div(2);
+                        symmetric.attach(scope);
+                        w.set(symmetric.toFloatArray());
+                    }
+                }
+            }
+            Predictions invariantPlain = learner.evaluate(dir.resolve("plain"), false);
+            assertThat(maxDifference(learner.evaluate(dir.resolve("mirror"), false), invariantPlain))
+                    .as("the symmetrised model is flip-invariant").isLessThan(1e-5);
+            assertThat(maxDifference(learner.evaluate(dir.resolve("plain"), true), invariantPlain))
+                    .as("flip-invariant: TTA equals plain").isLessThan(1e-5);
+        }
+    }
+
+    private static double maxDifference(Predictions a, Predictions b) {
+        double worst = 0;
+        for (int i = 0; i < a.total(); i++) {
+            for (int c = 0; c < a.probabilities()[i].length; c++) {
+                worst = Math.max(worst, Math.abs(a.probabilities()[i][c] - b.probabilities()[i][c]));
+            }
+        }
+        return worst;
+    }
+
     private static void colouredNoise(Path file, int base, Random random) throws IOException {
         BufferedImage image = new BufferedImage(24, 24,
                 BufferedImage.TYPE_INT_RGB);
