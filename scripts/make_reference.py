@@ -25,7 +25,11 @@ For resnet18 also DIR/resnet18_train_reference.safetensors:
     "sgd.conv1.weight", "sgd.fc.weight", "sgd.fc.bias", "sgd.layer4.1.bn2.weight"
                                            the parameters after one plain SGD step (lr 0.1, momentum 0,
                                            weight decay 0) from the saved weights
-    Both (a) and (b) start from a fresh copy of the saved state_dict.
+    "adam_loss" [1], "adam.<name>"         F.cross_entropy with label_smoothing 0.1, and every trainable
+                                           parameter after one torch.optim.AdamW step (fast.ai's Adam:
+                                           lr 1e-3, betas (0.9, 0.99), eps 1e-5, weight decay 2 on
+                                           weights of rank > 1 only), from the saved weights
+    (a), (b) and (c) each start from a fresh copy of the saved state_dict.
 For convnext_tiny and efficientnet_b0 also DIR/<arch>_train_reference.safetensors, from the saved weights
 with every StochasticDepth's p set to 0 (deterministic) and model.train() (batch norm on batch
 statistics; layer norm is the same in both modes), input <arch>_input_96.safetensors (written if 96 is
@@ -238,6 +242,12 @@ class Writer:
         self.record(name, kind, tensors, note)
 
 
+# the one Adam step of resnet18_train_reference.safetensors (ResNetTrainingParityTest uses the same values)
+# fast.ai's betas and eps; a weight decay far above fast.ai's 0.01, so that decay applied to the wrong
+# parameters, or to none, changes weights by more than the test's tolerance
+ADAM = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.99, "eps": 1e-5, "wd": 2.0, "label_smoothing": 0.1}
+
+
 def train_reference(model_fn, state, x, w):
     # (a) one train-mode forward from the saved state
     m = model_fn()
@@ -260,7 +270,25 @@ def train_reference(model_fn, state, x, w):
     t["sgd_loss"] = loss.detach().reshape(1).clone()
     for k in ("conv1.weight", "fc.weight", "fc.bias", "layer4.1.bn2.weight"):
         t["sgd." + k] = m.get_parameter(k).detach().clone()
+    # (c) fast.ai's Adam (AdamW: decoupled weight decay, none on batch norms and biases) on the
+    # label-smoothed loss, again from the saved state; every trainable parameter is recorded
+    m = model_fn()
+    m.load_state_dict(state)
+    m.train()
+    decay = [p for k, p in m.named_parameters() if p.ndim > 1]
+    no_decay = [p for k, p in m.named_parameters() if p.ndim <= 1]  # batch-norm weights and biases, fc.bias
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": ADAM["wd"]},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=ADAM["lr"], betas=(ADAM["beta1"], ADAM["beta2"]), eps=ADAM["eps"])
+    opt.zero_grad()
+    loss = F.cross_entropy(m(x), torch.tensor([1, 3]), label_smoothing=ADAM["label_smoothing"])
+    loss.backward()
+    opt.step()
+    t["adam_loss"] = loss.detach().reshape(1).clone()
+    for k, p in m.named_parameters():
+        t["adam." + k] = p.detach().clone()
     meta = {"targets": "[1, 3]", "loss": "F.cross_entropy (mean)",
+            "adam": "torch.optim.AdamW " + json.dumps(ADAM) + ", weight decay only on parameters of rank > 1",
             "optimizer": "torch.optim.SGD lr=0.1 momentum=0 weight_decay=0",
             "input": "resnet18_input_224.safetensors", "mode": "model.train() (batch statistics)",
             "bn_momentum": "0.1 (torch default; running_var uses the unbiased batch variance)"}

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,6 +25,8 @@ class TrainEvaluatePredictTest {
     @TempDir
     static Path dir;
     static Path model;
+    /** The training run's "Test accuracy: 83.33% (5/6)" line. */
+    static String trainedLine;
 
     private static void image(Path file, int base, Random random) throws IOException {
         BufferedImage image = new BufferedImage(24, 24, BufferedImage.TYPE_INT_RGB);
@@ -50,8 +54,21 @@ class TrainEvaluatePredictTest {
         Run run = tuna("train", dir.resolve("data").toString(), "--weights", "none", "--epochs", "1", "--size", "32",
                 "--bs", "4", "--test", dir.resolve("test").toString(), "--out", model.toString());
         assertThat(run.code()).as(run.err() + run.out()).isZero();
-        assertThat(run.out()).contains("Test accuracy: ").contains("Model: ");
+        assertThat(run.out()).contains("Model: ");
+        trainedLine = run.out().lines().filter(l -> l.startsWith("Test accuracy: ")).findFirst().orElseThrow();
         assertThat(model.resolve("model.json")).isRegularFile();
+    }
+
+    /** Red against blue is learnable in two short epochs: the (smoothed) training loss falls. */
+    @Test
+    void theLossFalls() throws IOException {
+        var history = JsonParser.parseString(Files.readString(model.resolve("model.json"))).getAsJsonObject()
+                .getAsJsonObject("training").getAsJsonArray("history");
+        assertThat(history).hasSize(2); // the frozen epoch, then the unfrozen one
+        double first = history.get(0).getAsJsonObject().get("trainLoss").getAsDouble();
+        double last = history.get(1).getAsJsonObject().get("trainLoss").getAsDouble();
+        // by more than noise (0.67 -> 0.49 here), and from chance level (ln 2) downwards
+        assertThat(last).as("train loss %s then %s", first, last).isLessThan(0.85 * first).isLessThan(Math.log(2));
     }
 
     @Test
@@ -60,12 +77,16 @@ class TrainEvaluatePredictTest {
         assertThat(run.code()).as(run.err()).isZero();
         JsonObject json = JsonParser.parseString(run.out()).getAsJsonObject();
         assertThat(json.get("total").getAsInt()).isEqualTo(6);
-        assertThat(json.get("correct").getAsInt()).isBetween(0, 6);
-        assertThat(json.get("accuracy").getAsDouble()).isBetween(0.0, 1.0);
+        // the exported model, in a fresh load, reproduces the training run's test result exactly
+        Matcher trained = Pattern.compile("\\((\\d+)/6\\)$").matcher(trainedLine);
+        assertThat(trained.find()).as(trainedLine).isTrue();
+        int correct = Integer.parseInt(trained.group(1));
+        assertThat(json.get("correct").getAsInt()).isEqualTo(correct);
+        assertThat(json.get("accuracy").getAsDouble()).isEqualTo(correct / 6.0);
         assertThat(json.getAsJsonArray("classes")).hasSize(2);
         assertThat(json.getAsJsonArray("confusion")).hasSize(2);
         Run text = tuna("evaluate", model.toString(), dir.resolve("test").toString());
-        assertThat(text.out()).contains("Test accuracy: ", "precision", "recall", "actual\\predicted");
+        assertThat(text.out()).contains(trainedLine, "precision", "recall", "actual\\predicted");
     }
 
     @Test

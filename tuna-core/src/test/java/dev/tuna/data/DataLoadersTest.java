@@ -208,6 +208,33 @@ class DataLoadersTest {
         }
     }
 
+    /** README: decoded, resized and augmented images are bit-for-bit the same whatever the thread count. */
+    @Test
+    void decodingAndAugmentationGiveTheSameBitsWhateverTheThreadCount() {
+        Datasets.folder(dir.resolve("threads"), Map.of("a", 9, "b", 9));
+        ImageFolder spec = ImageFolder.from(dir.resolve("threads")).resize(24, ResizeMethod.CROP).batchSize(4)
+                .augment(dev.tuna.transform.AugTransforms.FASTAI);
+        try (DataLoaders one = spec.threads(1).dataloaders(); DataLoaders four = spec.threads(4).dataloaders()) {
+            assertThat(batchesExactly(four.train(), 1)).containsExactlyElementsOf(batchesExactly(one.train(), 1));
+            assertThat(batchesExactly(four.valid(), 0)).containsExactlyElementsOf(batchesExactly(one.valid(), 0));
+        }
+    }
+
+    /** Every batch's item indices, labels and normalised pixels, exactly, as a list of strings. */
+    private static List<String> batchesExactly(DataLoader loader, int epoch) {
+        List<String> out = new ArrayList<>();
+        try (BatchIterator batches = loader.iterate(manager, epoch)) {
+            while (batches.hasNext()) {
+                try (Batch batch = batches.next()) {
+                    out.add(Arrays.toString(batch.items()) + Arrays.toString(batch.labels().toLongArray())
+                            + Arrays.toString(batch.images().toFloatArray()));
+                }
+            }
+        }
+        assertThat(out).isNotEmpty();
+        return out;
+    }
+
     @Test
     void diskCacheGivesTheSameBatchesAsMemory() {
         Datasets.folder(dir.resolve("d"), Map.of("a", 6, "b", 6));

@@ -70,6 +70,35 @@ class LossAndMixTest {
                 .hasMessageContaining("Label smoothing must be in [0, 1)");
     }
 
+    /**
+     * Label smoothing by hand. Logits (ln 2, 0, 0) give p = (1/2, 1/4, 1/4), so -log p = (ln 2, 2 ln 2, 2 ln 2); for
+     * target 0 and eps 0.1 the loss is 0.9 ln 2 + 0.1 (5 ln 2) / 3 = (16/15) ln 2 = 0.739357. Smoothing also
+     * moves the best prediction off certainty: the loss is lowest at p = (1 - eps + eps/3, eps/3, eps/3) =
+     * (0.9333, 0.0333, 0.0333), where it is that distribution's entropy, 0.291140; a surer (0.99, 0.005, 0.005)
+     * or a less sure (0.8, 0.1, 0.1) prediction costs more.
+     */
+    @Test
+    void labelSmoothingHasItsHandComputedValueAndPrefersASmoothedPrediction() {
+        NDArray target = manager.create(new float[] {1, 0, 0}, new Shape(1, 3));
+        Loss smoothing = Loss.labelSmoothing(0.1);
+        NDArray logits = manager.create(new float[] {(float) Math.log(2), 0, 0}, new Shape(1, 3));
+        assertThat((double) smoothing.of(logits, target).getFloat()).isCloseTo(0.739357, within(1e-6));
+        assertThat((double) Loss.crossEntropy().of(logits, target).getFloat()).isCloseTo(0.693147, within(1e-6));
+
+        double best = smoothing.of(logitsOf(14 / 15.0, 1 / 30.0, 1 / 30.0), target).getFloat();
+        assertThat(best).isCloseTo(0.291140, within(1e-5));
+        assertThat((double) smoothing.of(logitsOf(0.99, 0.005, 0.005), target).getFloat()).isGreaterThan(best + 0.05);
+        assertThat((double) smoothing.of(logitsOf(0.8, 0.1, 0.1), target).getFloat()).isGreaterThan(best + 0.01);
+    }
+
+    private NDArray logitsOf(double... probabilities) {
+        float[] logits = new float[probabilities.length];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) Math.log(probabilities[i]);
+        }
+        return manager.create(logits, new Shape(1, logits.length));
+    }
+
     private StepInput batch(int n, int classes, int size) {
         float[] pixels = new float[n * 3 * size * size];
         SplittableRandom random = new SplittableRandom(9);

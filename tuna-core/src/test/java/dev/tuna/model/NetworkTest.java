@@ -2,9 +2,11 @@ package dev.tuna.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.tuna.TunaException;
@@ -15,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,21 +127,85 @@ class NetworkTest {
     void recalibrationKeepsEvalOutputAndMatchesBatchStatistics() {
         try (Network net = Network.transfer(Architecture.MOBILENET_V2, HeadSpec.DEFAULT, 4, true, manager, 6);
              NDManager scope = manager.newSubManager()) {
-            NDArray images = scope.randomNormal(0.2f, 1f, new Shape(8, 3, 64, 64), ai.djl.ndarray.types.DataType.FLOAT32);
-            float[] before = net.forward(images, false).toFloatArray();
-            int layers = BatchNormRecalibration.run(net, List.of(images));
-            assertThat(layers).isEqualTo(52);
-            float[] after = net.forward(images, false).toFloatArray();
-            for (int i = 0; i < before.length; i++) {
-                assertThat(after[i]).isCloseTo(before[i], org.assertj.core.data.Offset.offset(1e-3f + Math.abs(before[i]) * 1e-4f));
+            // two batches with different means: the statistics must be those of both together, not an average
+            NDArray first = scope.randomNormal(0.2f, 1f, new Shape(4, 3, 64, 64), DataType.FLOAT32);
+            NDArray second = scope.randomNormal(-0.5f, 2f, new Shape(3, 3, 64, 64), DataType.FLOAT32);
+            NDArray both = first.concat(second);
+            float[] before = net.forward(both, false).toFloatArray();
+            Map<String, float[]> old = new LinkedHashMap<>();
+            for (String name : List.of("weight", "bias", "running_mean", "running_var")) {
+                old.put(name, net.parameters().get("features.0.1." + name).getArray().toFloatArray());
             }
-            // running statistics now describe the data: the first layer's mean is the measured one
+            float[] kernel = net.parameters().get("features.0.0.weight").getArray().toFloatArray();
+
+            int layers = BatchNormRecalibration.run(net, List.of(first, second));
+
+            assertThat(layers).isEqualTo(52);
+            float[] after = net.forward(both, false).toFloatArray();
+            for (int i = 0; i < before.length; i++) {
+                assertThat(after[i]).isCloseTo(before[i], Offset.offset(1e-3f + Math.abs(before[i]) * 1e-4f));
+            }
+            // the first batch norm's input, computed here: features.0.0 is a 3x3 stride-2 convolution from 3 to
+            // 32 channels without bias; TF "SAME" padding on 64 px pads one row and column after, none before
+            double[][] moments = firstConvolutionMoments(both.toFloatArray(), 7, kernel, 32);
             float[] mean = net.parameters().get("features.0.1.running_mean").getArray().toFloatArray();
             float[] var = net.parameters().get("features.0.1.running_var").getArray().toFloatArray();
-            assertThat(mean).isNotEqualTo(new float[mean.length]);
-            for (float v : var) {
-                assertThat(v).isPositive();
+            float[] weight = net.parameters().get("features.0.1.weight").getArray().toFloatArray();
+            float[] bias = net.parameters().get("features.0.1.bias").getArray().toFloatArray();
+            double eps = 1e-5; // torchvision's batch-norm epsilon
+            for (int c = 0; c < 32; c++) {
+                double mu = moments[0][c];
+                double sigma2 = moments[1][c];
+                assertThat((double) mean[c]).as("running mean of channel %d", c).isCloseTo(mu, within(1e-4 + 1e-4 * Math.abs(mu)));
+                assertThat((double) var[c]).as("running variance of channel %d", c).isCloseTo(sigma2, within(1e-4 * sigma2));
+                double oldStd = Math.sqrt(old.get("running_var")[c] + eps);
+                double w = old.get("weight")[c] * Math.sqrt(sigma2 + eps) / oldStd;
+                double b = old.get("bias")[c] + old.get("weight")[c] * (mu - old.get("running_mean")[c]) / oldStd;
+                assertThat((double) weight[c]).as("weight of channel %d", c).isCloseTo(w, within(1e-5 + 1e-4 * Math.abs(w)));
+                assertThat((double) bias[c]).as("bias of channel %d", c).isCloseTo(b, within(1e-5 + 1e-4 * Math.abs(b)));
             }
         }
+    }
+
+    /**
+     * Per output channel, the mean and the (population) variance over images and pixels of a 3x3 stride-2
+     * convolution of {@code [n, 3, 64, 64]} images, padded by one row and column after the image.
+     */
+    private static double[][] firstConvolutionMoments(float[] images, int n, float[] kernel, int channels) {
+        int size = 64;
+        int out = 32;
+        double[] sum = new double[channels];
+        double[] squares = new double[channels];
+        for (int image = 0; image < n; image++) {
+            for (int c = 0; c < channels; c++) {
+                for (int y = 0; y < out; y++) {
+                    for (int x = 0; x < out; x++) {
+                        double value = 0;
+                        for (int k = 0; k < 3; k++) {
+                            for (int dy = 0; dy < 3; dy++) {
+                                for (int dx = 0; dx < 3; dx++) {
+                                    int iy = 2 * y + dy;
+                                    int ix = 2 * x + dx;
+                                    if (iy < size && ix < size) {
+                                        value += (double) kernel[((c * 3 + k) * 3 + dy) * 3 + dx]
+                                                * images[((image * 3 + k) * size + iy) * size + ix];
+                                    }
+                                }
+                            }
+                        }
+                        sum[c] += value;
+                        squares[c] += value * value;
+                    }
+                }
+            }
+        }
+        double count = (double) n * out * out;
+        double[] mean = new double[channels];
+        double[] variance = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            mean[c] = sum[c] / count;
+            variance[c] = squares[c] / count - mean[c] * mean[c];
+        }
+        return new double[][] {mean, variance};
     }
 }

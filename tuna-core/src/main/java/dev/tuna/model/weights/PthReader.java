@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -396,6 +397,14 @@ public final class PthReader {
                 byte[] bytes = in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8L));
                 if (entry.getSize() >= 0 && bytes.length != entry.getSize()) {
                     throw new ZipException("expected " + entry.getSize() + " bytes, read " + bytes.length);
+                }
+                // ZipFile does not check the CRC-32 that every entry carries (torch.save writes it too):
+                // without this, a damaged byte inside a stored entry would be read as a different weight
+                CRC32 crc = new CRC32();
+                crc.update(bytes);
+                if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+                    throw new ZipException(String.format("its CRC-32 is %08x, the archive records %08x",
+                            crc.getValue(), entry.getCrc()));
                 }
                 return bytes;
             } catch (IOException e) {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -156,6 +157,7 @@ final class Fixtures {
     static final class TorchZip {
         private final String prefix;
         private final Map<String, byte[]> entries = new LinkedHashMap<>();
+        private boolean stored;
 
         TorchZip(String prefix, byte[] pickle) {
             this.prefix = prefix;
@@ -172,12 +174,26 @@ final class Fixtures {
             return this;
         }
 
+        /** Stores the entries uncompressed, as torch.save does (the default here deflates them). */
+        TorchZip stored() {
+            stored = true;
+            return this;
+        }
+
         byte[] bytes() {
             entries.putIfAbsent(prefix + "/version", "3\n".getBytes(StandardCharsets.US_ASCII));
             ByteArrayOutputStream buffer = new ByteArrayOutputStream();
             try (ZipOutputStream zip = new ZipOutputStream(buffer)) {
                 for (Map.Entry<String, byte[]> entry : entries.entrySet()) {
-                    zip.putNextEntry(new ZipEntry(entry.getKey()));
+                    ZipEntry zipEntry = new ZipEntry(entry.getKey());
+                    if (stored) {
+                        CRC32 crc = new CRC32();
+                        crc.update(entry.getValue());
+                        zipEntry.setMethod(ZipEntry.STORED);
+                        zipEntry.setSize(entry.getValue().length);
+                        zipEntry.setCrc(crc.getValue());
+                    }
+                    zip.putNextEntry(zipEntry);
                     zip.write(entry.getValue());
                     zip.closeEntry();
                 }

@@ -303,7 +303,7 @@ class PthReaderTest {
     }
 
     @Test
-    void reportsEveryTruncationOrDamagedByteAsBadModelFile() {
+    void rejectsEveryTruncatedPickleAndNeverCrashesOnADamagedOne() {
         PickleWriter writer = stateDict()
                 .str("a").tensor("FloatStorage", "0", 6, 1, new long[] {2, 2}, new long[] {1, 3})
                 .str("b").global("torch._utils", "_rebuild_parameter").mark()
@@ -315,16 +315,91 @@ class PthReaderTest {
             byte[] damaged = pickle.clone();
             damaged[i] = (byte) random.nextInt(256);
             for (byte[] variant : new byte[][] {cut, damaged}) {
+                // the zip's checksums are computed over the variant: only the unpickler can object
                 Path path = file("fuzz.pth", new TorchZip("archive", variant)
                         .storage("0", floats(0, 1, 2, 3, 4, 5)).storage("1", longs(7)));
+                boolean whole = Arrays.equals(variant, pickle);
                 try {
                     PthReader.read(path);
+                    // a damaged byte can spell another valid pickle (a key 'q' for 'a'); the zip checksum
+                    // catches that in a real file (rejectsOrReadsExactlyEveryDamagedOrTruncatedFile)
+                    assertThat(variant != cut || whole).as("pickle cut after %d of %d bytes was accepted",
+                            variant.length, pickle.length).isTrue();
                 } catch (TunaException e) {
+                    assertThat(whole).as("the intact pickle was rejected: %s", e.getMessage()).isFalse();
                     assertThat(e.kind()).isEqualTo(TunaException.Kind.BAD_MODEL_FILE);
                     assertThat(e.getMessage()).startsWith(path.toString());
                 }
             }
         }
+    }
+
+    /**
+     * Damages a whole torch.save file, as a disk or a download would: every prefix of it and every byte changed.
+     * Each result is either rejected as a bad model file or read to exactly the original tensors (a damaged
+     * byte in a zip header's date or a ZIP64 field changes nothing Tuna reads) — never accepted with other
+     * values.
+     */
+    @Test
+    void rejectsOrReadsExactlyEveryDamagedOrTruncatedFile() {
+        byte[] pickle = endStateDict(stateDict()
+                .str("a").tensor("FloatStorage", "0", 6, 1, new long[] {2, 2}, new long[] {1, 3})
+                .str("b").tensor("LongStorage", "1", 1, 0, SCALAR, SCALAR));
+        for (boolean stored : new boolean[] {true, false}) {
+            TorchZip zip = new TorchZip("archive", pickle).storage("0", floats(0, 1, 2, 3, 4, 5)).storage("1", longs(7));
+            byte[] whole = (stored ? zip.stored() : zip).bytes();
+            WeightFile original = PthReader.read(Fixtures.write(dir.resolve("whole.pth"), whole));
+            Random random = new Random(42);
+            int accepted = 0;
+            for (int i = 0; i < whole.length; i++) {
+                byte[] damaged = whole.clone();
+                damaged[i] ^= (byte) (1 + random.nextInt(255)); // never 0: the byte always changes
+                for (byte[] variant : new byte[][] {Arrays.copyOf(whole, i), damaged}) {
+                    Path path = Fixtures.write(dir.resolve("damaged.pth"), variant);
+                    WeightFile read;
+                    try {
+                        read = PthReader.read(path);
+                    } catch (TunaException e) {
+                        assertThat(e.kind()).isEqualTo(TunaException.Kind.BAD_MODEL_FILE);
+                        assertThat(e.getMessage()).contains(path.toString());
+                        continue;
+                    }
+                    accepted++;
+                    String what = (variant == damaged ? "byte " + i + " changed" : "cut to " + i + " bytes")
+                            + (stored ? " (stored)" : " (deflated)");
+                    assertThat(read.tensors()).as(what).isEqualTo(original.tensors());
+                    assertThat(read.stateDictKey()).as(what).isEqualTo(original.stateDictKey());
+                    assertThat(read.skipped()).as(what).isEqualTo(original.skipped());
+                }
+            }
+            // the headers' dates, versions and flags are not read: their damage is harmless, and is accepted
+            assertThat(accepted).as("damaged files read").isPositive();
+        }
+    }
+
+    @Test
+    void reportsAChangedWeightByItsChecksum() {
+        byte[] pickle = endStateDict(stateDict()
+                .str("w").tensor("FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1}));
+        byte[] whole = new TorchZip("archive", pickle).storage("0", floats(1.5f, 2.5f, 3.5f, 4.5f)).stored().bytes();
+        byte[] weight = floats(2.5f);
+        int at = indexOf(whole, weight);
+        whole[at + 3] ^= 0x01; // 2.5 becomes another valid float: only the CRC-32 tells
+        Path path = Fixtures.write(dir.resolve("flipped.pth"), whole);
+
+        assertThatThrownBy(() -> PthReader.read(path))
+                .satisfies(PthReaderTest::assertBadModelFile)
+                .hasMessageStartingWith(path + ": zip entry 'archive/data/0' cannot be read (its CRC-32 is ")
+                .hasMessageContaining("the file is probably truncated or damaged");
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
     }
 
     @Test
