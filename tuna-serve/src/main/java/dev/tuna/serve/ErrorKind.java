@@ -20,7 +20,7 @@ public enum ErrorKind {
     BODY_TOO_LARGE(413, "body_too_large"),
     /** The image declares more pixels than the decoder's budget (a possible decompression bomb). */
     TOO_MANY_PIXELS(413, "too_many_pixels"),
-    /** The body is not an image Tuna reads (JPEG, PNG, BMP, GIF or WebP, recognised by content). */
+    /** The body is not an image Tuna reads ({@link dev.tuna.data.ImageFormat#NAMES}, recognised by content). */
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
     /** The model's queue is full: the server is overloaded; retry later. */
     QUEUE_FULL(503, "queue_full"),

@@ -368,7 +368,7 @@ public final class PredictionServer implements AutoCloseable {
         String reason = e.reason();
         if (reason.startsWith("not an image") || reason.startsWith("empty")) {
             return new ApiException(ErrorKind.UNSUPPORTED_MEDIA_TYPE, "The body is not an image (" + reason
-                    + "). Send the bytes of a JPEG, PNG, BMP, GIF or WebP file.");
+                    + "). Send the bytes of a " + dev.tuna.data.ImageFormat.NAMES + " file.");
         }
         if (reason.startsWith("image too large")) {
             return new ApiException(ErrorKind.TOO_MANY_PIXELS, "The image has too many pixels (" + reason
