@@ -51,7 +51,9 @@ final class PredictBench {
                         + " ratio %.2fx%n", round, files.size() / one, files.size() / many, one / many);
             }
             ratios.sort(null);
-            System.out.printf(Locale.ROOT, "median ratio (batched / single): %.2fx%n", ratios.get(ratios.size() / 2));
+            int mid = ratios.size() / 2;
+            double median = ratios.size() % 2 == 1 ? ratios.get(mid) : (ratios.get(mid - 1) + ratios.get(mid)) / 2;
+            System.out.printf(Locale.ROOT, "median ratio (batched / single): %.2fx%n", median);
             Files.deleteIfExists(csv);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
