@@ -21,6 +21,7 @@ public class TunaException extends RuntimeException {
         RUNTIME
     }
 
+    /** What went wrong, broadly (serialized with the exception). */
     private final Kind kind;
 
     /**

@@ -28,6 +28,8 @@ import java.util.Locale;
  *       time forward and forward+backward.
  *   <li>{@code serve [model.tuna] [clients] [requests]}: a bounded load test of the prediction server on
  *       loopback, with and without dynamic batching, and an overload run (see {@link ServeBench}).
+ *   <li>{@code predict <model> <folder> [rounds] [batch]}: {@code tuna predict --csv}'s batched path
+ *       against one single-image prediction per file, in images/s and as a ratio.
  * </ul>
  */
 public final class Bench {
@@ -40,7 +42,7 @@ public final class Bench {
      */
     public static void main(String[] args) {
         if (args.length == 0) {
-            System.err.println("usage: bench data|model|full|kernels|serve [args...]");
+            System.err.println("usage: bench data|model|full|kernels|serve|predict [args...]");
             System.exit(1);
         }
         switch (args[0]) {
@@ -49,6 +51,7 @@ public final class Bench {
             case "full" -> FullBench.run(args);
             case "kernels" -> KernelBench.run(args);
             case "serve" -> ServeBench.run(args);
+            case "predict" -> PredictBench.run(args);
             default -> {
                 System.err.println("unknown benchmark: " + args[0]);
                 System.exit(1);

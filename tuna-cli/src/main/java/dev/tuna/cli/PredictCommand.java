@@ -5,7 +5,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.tuna.TunaException;
 import dev.tuna.data.ImageFormat;
+import dev.tuna.inference.BatchPredictor;
 import dev.tuna.inference.Classifier;
+import dev.tuna.inference.ClassifierOptions;
 import dev.tuna.inference.Prediction;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,9 +29,13 @@ import picocli.CommandLine.Parameters;
         name = "predict",
         mixinStandardHelpOptions = true,
         description = {"Predict images with a trained model: label and probability per image (folders are",
-                "searched recursively for images, recognised by content)."},
+                "searched recursively for images, recognised by content).",
+                "With --csv, every file of one folder is predicted in batches and written as one CSV row:",
+                "path (relative to the folder), label, probability, top_k (label:probability;...), error",
+                "(why a file could not be classified; such files never fail the run)."},
         footer = {"", "Examples:", "  tuna predict flowers-resnet18.tuna photo.jpg",
                 "  tuna predict flowers-resnet18.tuna photos/ --top-k 3 --json",
+                "  tuna predict flowers-resnet18.tuna photos/ --csv predictions.csv --top-k 3",
                 "  tuna predict flowers-resnet18.tuna photo.jpg --tta    (fast.ai test-time augmentation)"})
 final class PredictCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "<model>", description = "A model artifact folder written by 'tuna train'.")
@@ -48,6 +54,17 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of lines.")
     boolean json;
 
+    @Option(names = "--csv", paramLabel = "<file>", description = "Write one CSV row per file of the folder"
+            + " (an existing file is kept and a new name chosen unless --force).")
+    Path csv;
+
+    @Option(names = "--batch-size", paramLabel = "<n>", description = "With --csv: images per forward pass"
+            + " (default: 32).")
+    Integer batchSize;
+
+    @Option(names = "--force", description = "With --csv: overwrite the CSV file if it exists.")
+    boolean force;
+
     @Mixin
     EngineOptions engine;
 
@@ -58,6 +75,13 @@ final class PredictCommand implements Callable<Integer> {
     public Integer call() {
         if (topK < 1) {
             throw TunaException.usage("--top-k must be at least 1; found " + topK + ".");
+        }
+        if (csv != null) {
+            return writeCsv();
+        }
+        if (batchSize != null || force) {
+            throw TunaException.usage((batchSize != null ? "--batch-size" : "--force") + " applies to --csv only;"
+                    + " add --csv <file>, or leave it out.");
         }
         engine.apply();
         PrintWriter out = spec.commandLine().getOut();
@@ -118,6 +142,35 @@ final class PredictCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return failures == 0 ? TunaCommand.OK : TunaCommand.BAD_INPUT;
+    }
+
+    /** {@code --csv}: every file of one folder, in batches, into a CSV file; unusable files are rows too. */
+    private int writeCsv() {
+        if (json) {
+            throw TunaException.usage("--csv and --json are two output formats; choose one.");
+        }
+        if (inputs.size() != 1 || !Files.isDirectory(inputs.get(0))) {
+            throw TunaException.usage("--csv takes exactly one folder; found " + inputs.size() + " input(s)"
+                    + (inputs.size() == 1 ? " that is not a folder: " + inputs.get(0) : ": " + inputs) + ".");
+        }
+        int batch = batchSize != null ? batchSize : ClassifierOptions.DEFAULTS.batchSize();
+        if (batch < 1) {
+            throw TunaException.usage("--batch-size must be at least 1; found " + batch + ".");
+        }
+        engine.apply();
+        PrintWriter out = spec.commandLine().getOut();
+        Path folder = inputs.get(0);
+        Path file = OutputFiles.freshPath(csv, force);
+        BatchPredictor.Summary summary;
+        try (Classifier classifier = Classifier.load(model, ClassifierOptions.DEFAULTS.withBatchSize(batch))) {
+            summary = BatchPredictor.of(classifier).topK(topK).tta(tta).progress(ConsoleProgress.stderr())
+                    .writeCsv(folder, file, force);
+        }
+        out.printf(Locale.ROOT, "%d files, %d predicted, %d errors; %.1f images/s (batch size %d)%n",
+                summary.files(), summary.files() - summary.errors(), summary.errors(), summary.filesPerSecond(), batch);
+        out.println("Predictions: " + file.toAbsolutePath());
+        out.flush();
+        return TunaCommand.OK;
     }
 
     /** A file as is; a folder as every image inside it (recursively, sorted, hidden files skipped). */

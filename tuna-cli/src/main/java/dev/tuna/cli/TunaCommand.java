@@ -28,7 +28,7 @@ public final class TunaCommand implements Runnable {
     public static final int RUNTIME = 3;
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
-            description = "Print stack traces of errors (for bug reports).")
+            description = "Print stack traces of errors and Tuna's debug log (for bug reports).")
     boolean verbose;
 
     @CommandLine.Spec
@@ -58,6 +58,7 @@ public final class TunaCommand implements Runnable {
      * @return 0 ok, 1 usage, 2 bad data or model file, 3 runtime failure
      */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        Logging.configure(args); // before any logger is made
         CommandLine cli = new CommandLine(new TunaCommand());
         cli.setOut(out);
         cli.setErr(err);

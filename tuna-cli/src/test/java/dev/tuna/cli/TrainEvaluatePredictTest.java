@@ -16,6 +16,9 @@ import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +100,78 @@ class TrainEvaluatePredictTest {
         Run json = tuna("predict", model.toString(), dir.resolve("test").toString(), "--json");
         assertThat(json.code()).isZero();
         assertThat(JsonParser.parseString(json.out()).getAsJsonObject().getAsJsonArray("predictions")).hasSize(6);
+    }
+
+    /**
+     * {@code predict --csv}: one row per file of the folder in path order, bad files with their reason and
+     * exit code 0, the same labels as one-image predict; an existing file is kept unless --force.
+     */
+    @Test
+    void predictCsvWritesOneRowPerFileAndKeepsAnExistingFile() throws IOException {
+        Path folder = dir.resolve("csv-in");
+        Files.createDirectories(folder.resolve("b"));
+        Files.copy(dir.resolve("test/red/0.png"), folder.resolve("b/red.png"));
+        Files.copy(dir.resolve("test/blue/1.png"), folder.resolve("a, \"blue\".png"));
+        Files.writeString(folder.resolve("notes.txt"), "not an image");
+        Files.write(folder.resolve("b/empty.png"), new byte[0]);
+        Path csv = dir.resolve("predictions.csv");
+
+        Run run = tuna("predict", model.toString(), folder.toString(), "--csv", csv.toString(), "--top-k", "2",
+                "--batch-size", "3");
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.out()).contains("4 files, 2 predicted, 2 errors; ").contains("(batch size 3)")
+                .contains("Predictions: " + csv.toAbsolutePath());
+        List<CSVRecord> rows = csv(csv);
+        assertThat(rows).extracting(r -> r.get("path"))
+                .containsExactly("a, \"blue\".png", "b/empty.png", "b/red.png", "notes.txt");
+        assertThat(rows.get(1).get("error")).isEqualTo("empty file (0 bytes)");
+        assertThat(rows.get(3).get("error")).startsWith("not an image");
+        for (int i : new int[] {0, 2}) {
+            Path image = folder.resolve(rows.get(i).get("path"));
+            Run single = tuna("predict", model.toString(), image.toString());
+            String label = single.out().split("\t")[1].split(" ")[0];
+            assertThat(rows.get(i).get("label")).isEqualTo(label);
+            assertThat(rows.get(i).get("top_k")).startsWith(label + ":").contains(";");
+            assertThat(rows.get(i).get("error")).isEmpty();
+        }
+
+        String before = Files.readString(csv);
+        Run again = tuna("predict", model.toString(), folder.toString(), "--csv", csv.toString());
+        assertThat(again.code()).as(again.err()).isZero();
+        Path second = dir.resolve("predictions-2.csv");
+        assertThat(again.out()).contains("Predictions: " + second.toAbsolutePath());
+        assertThat(Files.readString(csv)).isEqualTo(before);
+        assertThat(csv(second)).hasSize(4);
+        Run forced = tuna("predict", model.toString(), folder.toString(), "--csv", csv.toString(), "--force");
+        assertThat(forced.code()).as(forced.err()).isZero();
+        assertThat(forced.out()).contains("Predictions: " + csv.toAbsolutePath());
+        assertThat(dir.resolve("predictions-3.csv")).doesNotExist();
+        assertThat(Files.readString(csv)).isNotEqualTo(before); // top-1 only now
+    }
+
+    @Test
+    void predictCsvOptionsAreCheckedAsUsage() {
+        String folder = dir.resolve("test").toString();
+        String csv = dir.resolve("never.csv").toString();
+        Run two = tuna("predict", model.toString(), folder, folder, "--csv", csv);
+        assertThat(two.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(two.err()).contains("--csv takes exactly one folder; found 2 input(s)");
+        Run json = tuna("predict", model.toString(), folder, "--csv", csv, "--json");
+        assertThat(json.code()).isEqualTo(TunaCommand.USAGE);
+        Run batch = tuna("predict", model.toString(), folder, "--batch-size", "4");
+        assertThat(batch.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(batch.err()).contains("--batch-size applies to --csv only");
+        Run zero = tuna("predict", model.toString(), folder, "--csv", csv, "--batch-size", "0");
+        assertThat(zero.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(Path.of(csv)).doesNotExist();
+    }
+
+    private static List<CSVRecord> csv(Path file) throws IOException {
+        try (CSVParser parser = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+                .parse(Files.newBufferedReader(file))) {
+            assertThat(parser.getHeaderNames()).containsExactly("path", "label", "probability", "top_k", "error");
+            return parser.getRecords();
+        }
     }
 
     /**

@@ -49,7 +49,22 @@ public record DatasetSummary(
      */
     public record ClassCount(String name, int train, int valid) {}
 
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param root the dataset folder
+     * @param classes per-class counts in vocabulary order
+     * @param minWidth smallest source width (before resizing) of the usable images
+     * @param maxWidth largest source width
+     * @param minHeight smallest source height
+     * @param maxHeight largest source height
+     * @param unreadable files that looked like images but could not be used, with reasons
+     * @param ignored files deliberately left out (hidden, debris, non-images), with reasons
+     * @param warnings observations worth showing
+     * @param cacheBytes size of the presized cache in bytes
+     * @param cacheOnDisk whether the cache is a memory-mapped file rather than memory
+     * @param decodeSeconds wall time of decoding and presizing
+     */
     public DatasetSummary {
         classes = List.copyOf(classes);
         unreadable = List.copyOf(unreadable);

@@ -13,6 +13,8 @@ import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The demo's dataset: five flower classes with a withheld test folder, under
@@ -21,6 +23,8 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * images of each class (by sorted file name) become the test folder, as in the reference workflow.
  */
 public final class FlowersDataset {
+    private static final Logger LOG = LoggerFactory.getLogger(FlowersDataset.class);
+
     /** TensorFlow's flower_photos archive (about 220 MB, 3,670 photos). */
     public static final String URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz";
     /** Test images taken from each class. */
@@ -57,6 +61,7 @@ public final class FlowersDataset {
         try {
             Files.createDirectories(work);
             Path archive = work.resolve("flower_photos.tgz");
+            LOG.info("downloading the flowers dataset from {} into {}", URL, home.resolve("datasets"));
             download(archive, progress);
             Path unpacked = work.resolve("unpacked");
             unpack(archive, unpacked);

@@ -26,7 +26,18 @@ public record ImageList(
         List<SkippedFile> ignored,
         List<String> warnings) {
 
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param root the scanned folder
+     * @param items image files sorted by relative path (code-point order, '/' separators)
+     * @param classes the vocabulary: distinct labels, sorted
+     * @param unreadable files that look like images but cannot be used (bad content, no permission,
+     *     broken symbolic links, named pipes)
+     * @param ignored files deliberately left out (hidden files, {@code __MACOSX}, non-images, files
+     *     outside class folders, symlink loops)
+     * @param warnings observations worth showing (empty class folders, label conflicts)
+     */
     public ImageList {
         items = List.copyOf(items);
         classes = List.copyOf(classes);

@@ -9,17 +9,32 @@ import java.util.Arrays;
  * @param valid indices of validation (or held-out) items, in the splitter's order
  */
 public record Split(int[] train, int[] valid) {
-    /** Copies the arrays. */
+    /**
+     * Copies the arrays.
+     *
+     * @param train indices of training items, in the splitter's order
+     * @param valid indices of validation (or held-out) items, in the splitter's order
+     */
     public Split {
         train = train.clone();
         valid = valid.clone();
     }
 
+    /**
+     * Returns the training indices (a copy).
+     *
+     * @return indices in the splitter's order
+     */
     @Override
     public int[] train() {
         return train.clone();
     }
 
+    /**
+     * Returns the validation indices (a copy).
+     *
+     * @return indices in the splitter's order
+     */
     @Override
     public int[] valid() {
         return valid.clone();

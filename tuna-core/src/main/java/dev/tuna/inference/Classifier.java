@@ -18,10 +18,14 @@ import java.awt.image.BufferedImage;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A trained model ready to classify images: loaded from a {@link ModelArtifact} folder, it applies
@@ -43,6 +47,8 @@ import java.util.stream.IntStream;
  * <p>Owns native memory: close it when done.
  */
 public final class Classifier implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Classifier.class);
+
     private final ModelArtifact artifact;
     private final ClassifierOptions options;
     private final ImageDecoder decoder;
@@ -102,6 +108,8 @@ public final class Classifier implements AutoCloseable {
             network.load(weights, LoadMode.STRICT);
             Classifier classifier = new Classifier(artifact, meta, options, manager, network);
             classifier.warmUp();
+            LOG.debug("loaded {}: {}, {} classes, {} px input", artifactDir, meta.architecture().id(),
+                    meta.classes().size(), meta.inputSize());
             return classifier;
         } catch (RuntimeException | Error e) {
             manager.close();
@@ -316,26 +324,71 @@ public final class Classifier implements AutoCloseable {
         List<Path> paths = List.copyOf(images);
         List<Prediction> out = new ArrayList<>(paths.size());
         for (int from = 0; from < paths.size(); from += options.batchSize()) {
-            int to = Math.min(paths.size(), from + options.batchSize());
-            int n = to - from;
-            RgbImage[] squares = new RgbImage[n];
-            RuntimeException[] failures = new RuntimeException[n];
-            int first = from;
-            IntStream.range(0, n).parallel().forEach(i -> {
-                try {
-                    squares[i] = pipeline.square(decode(paths.get(first + i)));
-                } catch (RuntimeException e) {
-                    failures[i] = e;
-                }
-            });
-            for (RuntimeException failure : failures) {
+            Decoded chunk = decodeChunk(paths, from, Math.min(paths.size(), from + options.batchSize()));
+            for (RuntimeException failure : chunk.failures()) {
                 if (failure != null) {
                     throw failure;
                 }
             }
-            out.addAll(predictSquares(List.of(squares), tta));
+            out.addAll(predictSquares(List.of(chunk.squares()), tta));
         }
         return out;
+    }
+
+    /**
+     * Like {@link #predictBatch(List, boolean)}, but a file that cannot be used does not fail the call:
+     * it gets a {@link FilePrediction} with the reason, and the other files of its batch are predicted
+     * as usual. Decoding runs in parallel, the network on {@link ClassifierOptions#batchSize()} readable
+     * images at a time; the results equal {@link #predict(Path, boolean)}'s for each file.
+     *
+     * @param images the files
+     * @param tta whether to blend in augmented views ({@link #tta()})
+     * @return one result per file, in the same order
+     */
+    public List<FilePrediction> predictEach(List<Path> images, boolean tta) {
+        List<Path> paths = List.copyOf(images);
+        List<FilePrediction> out = new ArrayList<>(paths.size());
+        for (int from = 0; from < paths.size(); from += options.batchSize()) {
+            int to = Math.min(paths.size(), from + options.batchSize());
+            Decoded chunk = decodeChunk(paths, from, to);
+            List<RgbImage> readable = new ArrayList<>();
+            for (RgbImage square : chunk.squares()) {
+                if (square != null) {
+                    readable.add(square);
+                }
+            }
+            Iterator<Prediction> predictions = readable.isEmpty() ? Collections.emptyIterator()
+                    : predictSquares(readable, tta).iterator();
+            for (int i = 0; i < to - from; i++) {
+                RuntimeException failure = chunk.failures()[i];
+                if (failure == null) {
+                    out.add(FilePrediction.of(paths.get(from + i), predictions.next()));
+                } else if (failure instanceof InvalidImageException invalid) {
+                    out.add(FilePrediction.failed(paths.get(from + i), invalid.reason()));
+                } else {
+                    throw failure;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Decoded, network-sized images of {@code paths[from, to)}, or the failure of each that could not be. */
+    private record Decoded(RgbImage[] squares, RuntimeException[] failures) {
+    }
+
+    private Decoded decodeChunk(List<Path> paths, int from, int to) {
+        int n = to - from;
+        RgbImage[] squares = new RgbImage[n];
+        RuntimeException[] failures = new RuntimeException[n];
+        IntStream.range(0, n).parallel().forEach(i -> {
+            try {
+                squares[i] = pipeline.square(decode(paths.get(from + i)));
+            } catch (RuntimeException e) {
+                failures[i] = e;
+            }
+        });
+        return new Decoded(squares, failures);
     }
 
     /** Predicts network-sized images, plain or blended with the test-time augmentation's views. */

@@ -10,7 +10,9 @@ import dev.tuna.TunaException;
 public final class InvalidImageException extends TunaException {
     private static final long serialVersionUID = 1L;
 
+    /** What was being classified (serialized with the exception). */
     private final String source;
+    /** The short reason (serialized with the exception). */
     private final String reason;
 
     /**

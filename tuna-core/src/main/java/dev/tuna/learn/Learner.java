@@ -135,19 +135,31 @@ public final class Learner implements AutoCloseable {
         optimizer.clearState();
     }
 
-    /** Returns the number of frozen parameter groups. @return 0 when unfrozen, 2 when frozen */
+    /**
+     * Returns the number of frozen parameter groups.
+     *
+     * @return 0 when unfrozen, 2 when frozen
+     */
     public int frozenGroups() {
         return frozenGroups;
     }
 
-    /** Returns the names of the parameters that currently train. @return names in network order */
+    /**
+     * Returns the names of the parameters that currently train.
+     *
+     * @return names in network order
+     */
     public List<String> trainableParameters() {
         return slots.stream().filter(s -> s.parameter().requiresGradient()).map(FastAdam.Slot::name).toList();
     }
 
     // ------------------------------------------------------------------ plans
 
-    /** fast.ai's {@code fine_tune(epochs)} with its defaults (base rate 2e-3, one frozen epoch). @param epochs unfrozen epochs */
+    /**
+     * fast.ai's {@code fine_tune(epochs)} with its defaults (base rate 2e-3, one frozen epoch).
+     *
+     * @param epochs unfrozen epochs
+     */
     public void fineTune(int epochs) {
         fineTune(epochs, FineTune.DEFAULT);
     }
@@ -290,7 +302,11 @@ public final class Learner implements AutoCloseable {
         stopRequested = true;
     }
 
-    /** Whether {@link #stop()} was called during the last fit. @return true when training was stopped early */
+    /**
+     * Whether {@link #stop()} was called during the last fit.
+     *
+     * @return true when training was stopped early
+     */
     public boolean stopped() {
         return stopRequested;
     }
@@ -360,47 +376,83 @@ public final class Learner implements AutoCloseable {
 
     // ------------------------------------------------------------------ accessors
 
-    /** Returns the epoch table so far. @return one record per completed epoch */
+    /**
+     * Returns the epoch table so far.
+     *
+     * @return one record per completed epoch
+     */
     public List<EpochRecord> history() {
         return List.copyOf(progress.history);
     }
 
-    /** Returns every training step so far (loss, smoothed loss, learning rate, momentum). @return the steps */
+    /**
+     * Returns every training step so far (loss, smoothed loss, learning rate, momentum).
+     *
+     * @return the steps
+     */
     public List<BatchRecord> steps() {
         return List.copyOf(progress.steps);
     }
 
-    /** Returns the network. @return the network */
+    /**
+     * Returns the network.
+     *
+     * @return the network
+     */
     public Network network() {
         return network;
     }
 
-    /** Returns the data. @return the data loaders */
+    /**
+     * Returns the data.
+     *
+     * @return the data loaders
+     */
     public DataLoaders data() {
         return data;
     }
 
-    /** Returns the pretrained weights used, or null for a randomly initialised body. @return the catalogue entry */
+    /**
+     * Returns the pretrained weights used, or null for a randomly initialised body.
+     *
+     * @return the catalogue entry
+     */
     public PretrainedWeights weights() {
         return weights;
     }
 
-    /** Returns the head's shape. @return the head */
+    /**
+     * Returns the head's shape.
+     *
+     * @return the head
+     */
     public HeadSpec head() {
         return head;
     }
 
-    /** Returns what {@link #freeze()} freezes. @return the freeze mode */
+    /**
+     * Returns what {@link #freeze()} freezes.
+     *
+     * @return the freeze mode
+     */
     public FreezeMode freezeMode() {
         return freezeMode;
     }
 
-    /** Returns the seed of the head's initialisation. @return the seed */
+    /**
+     * Returns the seed of the head's initialisation.
+     *
+     * @return the seed
+     */
     public long seed() {
         return seed;
     }
 
-    /** Returns the label smoothing of the loss. @return epsilon, 0 for plain cross-entropy */
+    /**
+     * Returns the label smoothing of the loss.
+     *
+     * @return epsilon, 0 for plain cross-entropy
+     */
     public double labelSmoothing() {
         return labelSmoothing;
     }
@@ -416,12 +468,20 @@ public final class Learner implements AutoCloseable {
         return this;
     }
 
-    /** Removes a callback. @param callback the callback */
+    /**
+     * Removes a callback.
+     *
+     * @param callback the callback
+     */
     public void removeCallback(Callback callback) {
         callbacks.remove(callback);
     }
 
-    /** Returns the callbacks, in order. @return an unmodifiable view */
+    /**
+     * Returns the callbacks, in order.
+     *
+     * @return an unmodifiable view
+     */
     public List<Callback> callbacks() {
         return Collections.unmodifiableList(callbacks);
     }

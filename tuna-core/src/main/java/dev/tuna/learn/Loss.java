@@ -44,7 +44,11 @@ public interface Loss {
      * @param smoothing ε in [0, 1); 0 for plain cross-entropy
      */
     record CrossEntropy(double smoothing) implements Loss {
-        /** Validates ε. */
+        /**
+         * Validates ε.
+         *
+         * @param smoothing ε in [0, 1); 0 for plain cross-entropy
+         */
         public CrossEntropy {
             if (!(smoothing >= 0 && smoothing < 1)) {
                 throw TunaException.usage(String.format(Locale.ROOT,

@@ -19,7 +19,16 @@ public record OneCycle(double div, double divFinal, double pctStart, double momS
     /** fast.ai's defaults: div 25, divFinal 1e5, pctStart 0.25, moms (0.95, 0.85, 0.95). */
     public static final OneCycle DEFAULT = new OneCycle(25, 1e5, 0.25, 0.95, 0.85, 0.95);
 
-    /** Validates the settings. */
+    /**
+     * Validates the settings.
+     *
+     * @param div initial learning-rate divisor (fast.ai: 25)
+     * @param divFinal final learning-rate divisor (fast.ai: 1e5)
+     * @param pctStart fraction of iterations spent warming up (fast.ai: 0.25)
+     * @param momStart beta1 at the start (0.95)
+     * @param momMiddle beta1 at the peak learning rate (0.85)
+     * @param momEnd beta1 at the end (0.95)
+     */
     public OneCycle {
         if (!(div > 0) || !(divFinal > 0)) {
             throw TunaException.usage("One-cycle divisors must be positive; found div " + div + ", divFinal " + divFinal + ".");

@@ -23,7 +23,12 @@ import java.util.stream.Collectors;
  * @param settings what a resumed run must match about this plan (recorded in checkpoints)
  */
 public record Plan(List<Stage> stages, Map<String, String> settings) {
-    /** Validates and copies. */
+    /**
+     * Validates and copies.
+     *
+     * @param stages the stages, in order
+     * @param settings what a resumed run must match about this plan (recorded in checkpoints)
+     */
     public Plan {
         stages = List.copyOf(stages);
         settings = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings));

@@ -25,7 +25,19 @@ import java.util.Locale;
  */
 public record Recipe(int size, int smallSize, int smallEpochs, int epochs, AugTransforms augment, double labelSmoothing,
         double mixup, boolean tta, double estimatedSeconds) {
-    /** Validates the recipe. */
+    /**
+     * Validates the recipe.
+     *
+     * @param size the final image side in pixels
+     * @param smallSize the side of the progressive-resizing epochs, or 0 for none
+     * @param smallEpochs unfrozen epochs at {@code smallSize} (0 without progressive resizing)
+     * @param epochs unfrozen epochs at {@code size}
+     * @param augment the training augmentation (fast.ai's {@code aug_transforms}), or null for flips only
+     * @param labelSmoothing the loss's label smoothing
+     * @param mixup MixUp's alpha, or 0 for none
+     * @param tta whether predictions on test images use test-time augmentation
+     * @param estimatedSeconds the wall time the recipe is estimated to take, everything included
+     */
     public Recipe {
         if (size < 8 || epochs < 1 || smallEpochs < 0 || (smallSize != 0 && (smallSize < 8 || smallSize >= size))
                 || (smallSize == 0) != (smallEpochs == 0)) {

@@ -28,7 +28,16 @@ public record Stage(Phase phase, int epochs, int freezeTo, Schedule[] learningRa
     /** Leaves the freezing or the size as it is. */
     public static final int KEEP = -1;
 
-    /** Validates the stage. */
+    /**
+     * Validates the stage.
+     *
+     * @param phase what the stage is called in the epoch table and checkpoints
+     * @param epochs epochs, at least 0 (a stage of 0 epochs only freezes and resizes)
+     * @param freezeTo groups to freeze before the stage (see {@link Learner#freezeTo}), or {@link #KEEP}
+     * @param learningRates one learning-rate schedule per parameter group ({@link Learner#GROUPS})
+     * @param momentum the momentum schedule
+     * @param size the image side to train at (see {@link Learner#resize}), or {@link #KEEP} for the current one
+     */
     public Stage {
         Objects.requireNonNull(phase, "phase");
         Objects.requireNonNull(momentum, "momentum");
@@ -126,7 +135,11 @@ public record Stage(Phase phase, int epochs, int freezeTo, Schedule[] learningRa
         return new Stage(phase, epochs, freezeTo, learningRates, momentum, side);
     }
 
-    /** The schedules are functions, so the array is copied, never exposed. */
+    /**
+     * Returns the learning-rate schedules. They are functions, so the array is copied, never exposed.
+     *
+     * @return one schedule per parameter group
+     */
     @Override
     public Schedule[] learningRates() {
         return learningRates.clone();

@@ -30,7 +30,15 @@ public record Throughput(int batchSize, int[] sizes, double[] trainSeconds, doub
     /** The sides the probe measures. */
     static final int[] PROBE_SIZES = {128, 224};
 
-    /** Validates. */
+    /**
+     * Validates.
+     *
+     * @param batchSize the batch size measured
+     * @param sizes the two measured image sides, smaller first
+     * @param trainSeconds seconds per image of a training step at each size
+     * @param evalSeconds seconds per image of an evaluation pass at each size
+     * @param decodeSeconds seconds per image of decoding and resizing (all threads together)
+     */
     public Throughput {
         if (sizes.length != 2 || trainSeconds.length != 2 || evalSeconds.length != 2 || !(sizes[0] < sizes[1])
                 || Arrays.stream(trainSeconds).anyMatch(s -> !(s > 0)) || Arrays.stream(evalSeconds).anyMatch(s -> !(s > 0))

@@ -13,7 +13,12 @@ public record HeadSpec(List<Integer> hidden, List<Float> dropouts) {
     /** fast.ai's default head: one hidden layer of 512, dropout 0.25 then 0.5. */
     public static final HeadSpec DEFAULT = new HeadSpec(List.of(512), List.of(0.25f, 0.5f));
 
-    /** Validates and copies. */
+    /**
+     * Validates and copies.
+     *
+     * @param hidden widths of the hidden linear layers (fast.ai: [512])
+     * @param dropouts dropout rate before each linear layer, one more than {@code hidden} (fast.ai: [0.25, 0.5])
+     */
     public HeadSpec {
         hidden = List.copyOf(hidden);
         dropouts = List.copyOf(dropouts);

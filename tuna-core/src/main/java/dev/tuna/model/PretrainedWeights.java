@@ -71,7 +71,21 @@ public record PretrainedWeights(String name, Architecture architecture, String f
     public static final List<PretrainedWeights> CATALOGUE = List.of(RESNET18, RESNET34, RESNET50, MOBILENET_V2,
             MOBILENET_V2_TFLITE, CONVNEXT_TINY, EFFICIENTNET_B0);
 
-    /** Validates the checksum format. */
+    /**
+     * Validates the checksum format.
+     *
+     * @param name the catalogue name, e.g. "resnet18"
+     * @param architecture the architecture the weights are for
+     * @param fileName the file name in the cache
+     * @param url where to download it from, or empty when it cannot be downloaded
+     * @param sha256 the expected SHA-256 in hex: the full digest, or a prefix of at least 8 digits
+     *     (torchvision publishes the first 8 in its file names and checks only those)
+     * @param normalization the input normalisation the weights were trained with
+     * @param tfSamePadding whether strided convolutions need TensorFlow "SAME" padding
+     * @param foldedBatchNorm whether batch norm was folded into the convolutions (identity BN layers),
+     *     which requires {@link BatchNormRecalibration} before training with batch norm in training mode
+     * @param description one line for people
+     */
     public PretrainedWeights {
         if (!sha256.matches("[0-9a-f]{8,64}")) {
             throw new IllegalArgumentException("sha256 must be 8 to 64 lowercase hex digits: " + sha256);

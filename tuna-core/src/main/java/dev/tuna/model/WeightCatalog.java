@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finds the file of a {@link PretrainedWeights} entry: in the cache folder ({@code $TUNA_HOME},
@@ -16,6 +18,8 @@ import java.util.List;
  * so a partial or corrupt download is never used.
  */
 public final class WeightCatalog {
+    private static final Logger LOG = LoggerFactory.getLogger(WeightCatalog.class);
+
     private final Path home;
     private final ProgressListener progress;
 
@@ -109,6 +113,7 @@ public final class WeightCatalog {
                 }
             } catch (TunaException e) {
                 // a damaged copy: fall through to the next entry, as if it were absent
+                LOG.warn("not using {}: {}", entry.name(), e.getMessage());
             }
         }
         return PretrainedWeights.defaultFor(architecture);
@@ -144,6 +149,7 @@ public final class WeightCatalog {
         try {
             Files.createDirectories(target.getParent());
             partial = Files.createTempFile(target.getParent(), weights.fileName(), ".part");
+            LOG.info("downloading the weights {} from {} to {}", weights.name(), url, target);
             String digest = dev.tuna.internal.net.Downloads.fetch(url, partial, progress);
             if (!weights.accepts(digest)) {
                 throw new TunaException(TunaException.Kind.BAD_MODEL_FILE, "The download of " + url

@@ -34,7 +34,19 @@ public record AugTransforms(double flipProbability, double maxRotate, double min
     /** fast.ai's {@code aug_transforms()} defaults. */
     public static final AugTransforms FASTAI = new AugTransforms(0.5, 10, 1.0, 1.1, 0.2, 0.75, 0.2, 0.75, 1.0);
 
-    /** Validates the settings. */
+    /**
+     * Validates the settings.
+     *
+     * @param flipProbability probability of a horizontal flip (fast.ai 0.5)
+     * @param maxRotate largest rotation in degrees, either way (10)
+     * @param minZoom smallest zoom factor (1.0)
+     * @param maxZoom largest zoom factor (1.1)
+     * @param maxWarp largest perspective-warp magnitude (0.2)
+     * @param affineProbability probability of each of rotation, zoom and warp (0.75)
+     * @param maxLighting largest brightness/contrast change (0.2)
+     * @param lightingProbability probability of each of brightness and contrast (0.75)
+     * @param minScale smallest area fraction of the random-resized crop; 1 for none (fast.ai's default)
+     */
     public AugTransforms {
         check("flip probability", flipProbability, 0, 1);
         check("rotation", maxRotate, 0, 180);

@@ -18,7 +18,12 @@ public record Normalization(float[] mean, float[] std) {
     public static final Normalization MINUS_ONE_TO_ONE =
             new Normalization(new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f});
 
-    /** Checks three positive channels and copies the arrays. */
+    /**
+     * Checks three positive channels and copies the arrays.
+     *
+     * @param mean per-channel mean (R, G, B) on the 0–1 scale
+     * @param std per-channel standard deviation (R, G, B) on the 0–1 scale
+     */
     public Normalization {
         if (mean.length != 3 || std.length != 3) {
             throw new IllegalArgumentException("normalisation needs 3 channels, found mean "
@@ -33,11 +38,21 @@ public record Normalization(float[] mean, float[] std) {
         std = std.clone();
     }
 
+    /**
+     * Returns the per-channel means (a copy).
+     *
+     * @return red, green and blue
+     */
     @Override
     public float[] mean() {
         return mean.clone();
     }
 
+    /**
+     * Returns the per-channel standard deviations (a copy).
+     *
+     * @return red, green and blue
+     */
     @Override
     public float[] std() {
         return std.clone();

@@ -16,7 +16,13 @@ import java.util.Objects;
  */
 public record RgbImage(int width, int height, byte[] pixels) {
 
-    /** Validates the dimensions against the pixel array. */
+    /**
+     * Validates the dimensions against the pixel array.
+     *
+     * @param width width in pixels, at least 1
+     * @param height height in pixels, at least 1
+     * @param pixels {@code width * height * 3} bytes, RGB interleaved
+     */
     public RgbImage {
         Objects.requireNonNull(pixels, "pixels");
         if (width < 1 || height < 1) {

@@ -26,7 +26,13 @@ public record Tta(int passes, double beta, AugTransforms transforms) {
     /** The transforms used when training had none to reuse: random horizontal flips. */
     public static final AugTransforms FLIPS = new AugTransforms(0.5, 0, 1, 1, 0, 0, 0, 0, 1);
 
-    /** Validates the settings. */
+    /**
+     * Validates the settings.
+     *
+     * @param passes augmented passes, at least 1
+     * @param beta weight of the plain prediction, in [0, 1]
+     * @param transforms the training transforms the passes use
+     */
     public Tta {
         if (passes < 1 || !(beta >= 0 && beta <= 1) || transforms == null) {
             throw TunaException.usage(String.format(Locale.ROOT, "Test-time augmentation needs at least 1 pass, a"

@@ -15,6 +15,7 @@ import dev.tuna.model.Architecture;
 import dev.tuna.model.HeadSpec;
 import dev.tuna.model.Network;
 import dev.tuna.testing.Images;
+import dev.tuna.testing.Networks;
 import dev.tuna.transform.Normalization;
 import dev.tuna.transform.PadMode;
 import dev.tuna.transform.Resize;
@@ -85,23 +86,8 @@ class ClassifierTest {
                 Instant.EPOCH, null);
     }
 
-    /**
-     * A freshly initialised network has identity running statistics, so in evaluation mode its
-     * activations grow layer by layer and its outputs hardly depend on the image. A few training-mode
-     * passes over seeded random inputs set the running statistics (as training would), so that they do.
-     * (A random MobileNetV2 stays insensitive even then: ReLU6 saturates; hence ResNet-18 here.)
-     */
     private static void calibrate(Network net) {
-        SplittableRandom random = new SplittableRandom(5);
-        for (int step = 0; step < 30; step++) {
-            float[] input = new float[8 * 3 * SIZE * SIZE];
-            for (int i = 0; i < input.length; i++) {
-                input[i] = (float) random.nextGaussian();
-            }
-            try (NDManager scope = net.newManager()) {
-                net.forward(scope.create(input, new Shape(8, 3, SIZE, SIZE)), true);
-            }
-        }
+        Networks.calibrate(net, SIZE);
     }
 
     /** Seeded random colours. */

@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * libtorch operations that DJL 0.36 does not bind, called through libtorch's own exported C++ entry
@@ -31,6 +33,7 @@ import java.util.Locale;
  * has no failure mode other than running out of memory.
  */
 public final class TorchOps {
+    private static final Logger LOG = LoggerFactory.getLogger(TorchOps.class);
     /** The libtorch version whose {@code c10::Scalar} layout {@link #scalar} writes. */
     static final String SUPPORTED_LIBTORCH = "2.7.1";
 
@@ -106,6 +109,7 @@ public final class TorchOps {
             }
             this.hardtanh = why == null ? op : null;
             this.status = why == null ? "native ReLU6 in use (libtorch hardtanh)" : "native ReLU6 off: " + why;
+            LOG.debug(status);
         }
 
         NDArray hardtanh(PtNDArray x) {

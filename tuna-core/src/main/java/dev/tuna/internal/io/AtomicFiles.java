@@ -83,7 +83,25 @@ public final class AtomicFiles {
      * @throws IOException when writing, forcing or renaming fails (the temporary file is removed)
      */
     public static void write(Path file, Content content) throws IOException {
+        write(file, content, true);
+    }
+
+    /**
+     * Writes a file under a temporary sibling name, forces it to disk, renames it into place and forces
+     * the folder's entry; without {@code replace}, an existing destination is left as it is and the
+     * write fails (checked before writing and again just before the rename).
+     *
+     * @param file the destination
+     * @param content what to write
+     * @param replace whether an existing destination is replaced
+     * @throws FileAlreadyExistsException when {@code replace} is false and the destination exists
+     * @throws IOException when writing, forcing or renaming fails (the temporary file is removed)
+     */
+    public static void write(Path file, Content content, boolean replace) throws IOException {
         Path target = file.toAbsolutePath();
+        if (!replace && Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(target.toString());
+        }
         Path temporary = null;
         try {
             temporary = temporarySibling(target, "tmp");
@@ -92,7 +110,11 @@ public final class AtomicFiles {
                 content.writeTo(channel);
                 channel.force(true);
             }
-            moveReplacing(temporary, target);
+            if (replace) {
+                moveReplacing(temporary, target);
+            } else {
+                moveNew(temporary, target);
+            }
         } catch (IOException | RuntimeException | Error e) {
             deleteQuietly(temporary);
             throw e;
@@ -138,7 +160,13 @@ public final class AtomicFiles {
                 null, "no unused temporary name");
     }
 
-    /** Renames, atomically where the file system allows, replacing the target if it exists. */
+    /**
+     * Renames, atomically where the file system allows, replacing the target if it exists.
+     *
+     * @param source the file to rename
+     * @param target its new name
+     * @throws IOException when the rename fails
+     */
     public static void moveReplacing(Path source, Path target) throws IOException {
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -147,7 +175,14 @@ public final class AtomicFiles {
         }
     }
 
-    /** Renames, atomically where the file system allows; fails if the target exists. */
+    /**
+     * Renames, atomically where the file system allows; fails if the target exists.
+     *
+     * @param source the file to rename
+     * @param target its new name, which must not exist
+     * @throws FileAlreadyExistsException when the target exists
+     * @throws IOException when the rename fails
+     */
     public static void moveNew(Path source, Path target) throws IOException {
         if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new FileAlreadyExistsException(target.toString());
@@ -159,7 +194,12 @@ public final class AtomicFiles {
         }
     }
 
-    /** Deletes a file or a folder with everything in it; symbolic links are removed, not followed. */
+    /**
+     * Deletes a file or a folder with everything in it; symbolic links are removed, not followed.
+     *
+     * @param path the file or folder; nothing happens when it does not exist
+     * @throws IOException when something cannot be deleted
+     */
     public static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
@@ -177,7 +217,11 @@ public final class AtomicFiles {
         }
     }
 
-    /** Deletes, ignoring failures (cleanup after another error). */
+    /**
+     * Deletes, ignoring failures (cleanup after another error).
+     *
+     * @param path the file or folder, or null for nothing
+     */
     public static void deleteQuietly(Path path) {
         if (path == null) {
             return;

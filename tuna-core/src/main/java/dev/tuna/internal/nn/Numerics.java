@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checks that libtorch's CPU kernels compute the right numbers on this machine, and routes every
@@ -56,6 +58,7 @@ import java.util.function.UnaryOperator;
  * with {@code :grad} its gradients.
  */
 public final class Numerics {
+    private static final Logger LOG = LoggerFactory.getLogger(Numerics.class);
     /** The kinds of operation Tuna's networks run, each checked separately. */
     public enum Kind {
         /**
@@ -293,6 +296,7 @@ public final class Numerics {
 
     private void note(String line) {
         notes.add(line);
+        LOG.warn(line);
         for (Consumer<String> listener : LISTENERS) {
             listener.accept(line);
         }
