@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.tuna.TunaException;
 import dev.tuna.data.ImageDecoder;
 import dev.tuna.data.UnreadableImageException;
+import dev.tuna.internal.engine.Threads;
 import dev.tuna.model.LoadMode;
 import dev.tuna.model.Network;
 import dev.tuna.model.weights.WeightFile;
@@ -343,6 +344,7 @@ public final class Classifier implements AutoCloseable {
             int floats = pipeline.floatsPerImage();
             float[] input = new float[n * floats];
             IntStream.range(0, n).parallel().forEach(i -> pipeline.normalize(squares.get(i), input, i * floats));
+            Threads.noGrad();
             float[] values;
             int dimension;
             try (NDManager scope = network.newManager()) {
@@ -443,6 +445,7 @@ public final class Classifier implements AutoCloseable {
         if (closed) {
             throw TunaException.usage("This classifier is closed; load the model again.");
         }
+        Threads.noGrad(); // callers' threads (a server's pool, Spark's tasks) may have autograd on
         float[] logits;
         try (NDManager scope = network.newManager()) {
             logits = network.forward(nhwc(scope, input, n), false).toFloatArray();
