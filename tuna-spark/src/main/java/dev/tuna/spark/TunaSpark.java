@@ -22,6 +22,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Tuna on Apache Spark, for pipelines of your own: batch prediction and body features over a
@@ -218,7 +219,8 @@ public final class TunaSpark {
         for (Prediction.Candidate c : p.top(topK)) {
             top.add(RowFactory.create(c.label(), c.probability()));
         }
-        return RowFactory.create(path, p.label(), p.probability(), top, null);
+        // Spark's row encoder takes a Scala sequence for an array of structs
+        return RowFactory.create(path, p.label(), p.probability(), CollectionConverters.asScala(top), null);
     }
 
     /** A partition's rows, {@code batchSize} at a time through {@code compute}, without holding the partition. */
