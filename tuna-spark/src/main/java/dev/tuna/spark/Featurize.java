@@ -38,12 +38,6 @@ public final class Featurize extends SparkJob {
     @Option(names = "--output", required = true, paramLabel = "<dir>", description = "Where the Parquet files go.")
     String output;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--overwrite", description = "Replace the output folder if it exists.")
-    boolean overwrite;
-
     @Override
     public Integer call() {
         Dataset<Row> features = TunaSpark.features(TunaSpark.readImages(spark, input), model, batchSize);

@@ -35,14 +35,8 @@ public final class Predict extends SparkJob {
             description = "Output format (default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
     @Option(names = "--top-k", defaultValue = "3", description = "Classes listed in top_k (default: ${DEFAULT-VALUE}).")
     int topK;
-
-    @Option(names = "--overwrite", description = "Replace the output folder if it exists.")
-    boolean overwrite;
 
     @Override
     public Integer call() {

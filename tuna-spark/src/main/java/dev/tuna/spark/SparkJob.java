@@ -17,6 +17,13 @@ abstract class SparkJob implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--batch-size", defaultValue = "32", order = 90,
+            description = "Images per forward pass on an executor (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @CommandLine.Option(names = "--overwrite", order = 91, description = "Replace the output folder if it exists.")
+    boolean overwrite;
+
     /** Where the job's summary goes. @return the command line's output */
     PrintWriter out() {
         return spec.commandLine().getOut();
