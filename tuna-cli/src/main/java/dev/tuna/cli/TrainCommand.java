@@ -50,8 +50,19 @@ import picocli.CommandLine.Parameters;
                 "  tuna train flowers/ --early-stop 2:0.01 --save-best --log-csv train.csv",
                 "  tuna train flowers/ --budget 15m --test flowers-test/    (Tuna chooses the recipe for 15 minutes)"})
 final class TrainCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<folder>", description = "Training images, one sub-folder per class.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "<folder>",
+            description = "Training images, one sub-folder per class (or --features instead).")
     Path folder;
+
+    @Option(names = "--features", paramLabel = "<parquet>",
+            description = "Train only fast.ai's head, on body features computed by dev.tuna.spark.Featurize (a Parquet"
+                    + " folder): frozen-bn's cached frozen phase, --epochs epochs of it (default 1), same split.")
+    Path features;
+
+    @Option(names = "--body", paramLabel = "<model.tuna>",
+            description = "With --features: the model the features were computed with (default: <parquet>/"
+                    + FeatureParquet.MODEL_FOLDER + ", which Featurize leaves there).")
+    Path body;
 
     @Mixin
     ModelOptions model;
@@ -144,6 +155,13 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if ((folder == null) == (features == null)) {
+            throw TunaException.usage(folder == null ? "Give the training <folder>, or --features <parquet>."
+                    : "Give either a training <folder> or --features <parquet>, not both.");
+        }
+        if (features != null) {
+            return new FeatureTraining(this, spec.commandLine().getParseResult()).run(spec.commandLine().getOut());
+        }
         return run(spec.commandLine().getOut(), folder, test,
                 out != null ? out : Path.of(defaultName(folder) + "-" + model.architecture().id() + ".tuna"));
     }

@@ -270,23 +270,44 @@ public final class DataLoader {
     /** The order of the epoch's items (positions into itemIndices' items), shuffled when training. */
     int[] epochOrder(SplittableRandom random) {
         int n = itemIndices.length;
+        return training ? shuffled(n, random) : java.util.stream.IntStream.range(0, n).toArray();
+    }
+
+    SplittableRandom epochRandom(int epoch) {
+        return epochRandom(seed, epoch);
+    }
+
+    private static SplittableRandom epochRandom(long seed, int epoch) {
+        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + 1);
+    }
+
+    /** Fisher-Yates over 0..n-1 with {@code random}. */
+    private static int[] shuffled(int n, SplittableRandom random) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        if (training) {
-            for (int i = n - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
         }
         return order;
     }
 
-    SplittableRandom epochRandom(int epoch) {
-        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + 1);
+    /**
+     * The order in which a training loader of {@code n} items built with data seed {@code seed} visits
+     * them in epoch {@code epoch} (positions into its {@link #items()}): what {@link #iterate} uses, for
+     * code that trains on rows other than images (e.g. body features computed elsewhere) in the same order.
+     *
+     * @param n the number of training items
+     * @param seed the data seed ({@link ImageFolder#seed()})
+     * @param epoch the epoch number given to {@link #iterate}
+     * @return a permutation of 0..n-1
+     */
+    public static int[] trainingOrder(int n, long seed, int epoch) {
+        return shuffled(n, epochRandom(seed, epoch));
     }
 
     /** Whether items get fast.ai's augmentations: a training loader with them, given randomness. */

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.tuna.TunaException;
 import dev.tuna.data.ImageDecoder;
 import dev.tuna.data.UnreadableImageException;
+import dev.tuna.internal.engine.Threads;
 import dev.tuna.model.LoadMode;
 import dev.tuna.model.Network;
 import dev.tuna.model.weights.WeightFile;
@@ -373,6 +374,111 @@ public final class Classifier implements AutoCloseable {
         return out;
     }
 
+    /**
+     * What a batched call gives for one input: a value, or the reason the input could not be used.
+     *
+     * @param value the result, or null when the input was refused
+     * @param error why the input was refused, or null when it was used
+     * @param <T> the kind of result
+     */
+    public record Outcome<T>(T value, InvalidImageException error) {
+        /**
+         * Checks that exactly one of the two is present.
+         *
+         * @param value the result
+         * @param error the reason for a refusal
+         */
+        public Outcome {
+            if ((value == null) == (error == null)) {
+                throw new IllegalArgumentException("an outcome has either a value or an error");
+            }
+        }
+
+        /** Whether the input was used. @return true when {@link #value()} is present */
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    /**
+     * Classifies many encoded images held in memory (e.g. files read by a data-processing framework),
+     * decoding them in parallel and running the network on {@link ClassifierOptions#batchSize()} images
+     * at a time. Unlike {@link #predictBatch(List)}, an image that cannot be used does not stop the
+     * others: its outcome carries the reason.
+     *
+     * @param encoded image files' bytes (any format {@link dev.tuna.data.ImageFormat} recognises)
+     * @return one outcome per input, in the same order
+     */
+    public List<Outcome<Prediction>> predictEach(List<byte[]> encoded) {
+        return each(encoded, (squares, n) -> predictSquares(squares, false));
+    }
+
+    /**
+     * The pooled body features of many encoded images: the body in evaluation mode on exactly the input
+     * {@link #predict(byte[])} would use, then the head's concat pooling; the rows a Keras-style frozen
+     * phase trains the head on ({@code Learner.pooledFeatures}). Decoded in parallel, run
+     * {@link ClassifierOptions#batchSize()} images at a time; an unusable image gets its reason.
+     *
+     * @param encoded image files' bytes (any format {@link dev.tuna.data.ImageFormat} recognises)
+     * @return one outcome per input, in the same order: {@code 2 × body channels} floats each
+     */
+    public List<Outcome<float[]>> featuresEach(List<byte[]> encoded) {
+        return each(encoded, (squares, n) -> {
+            if (closed) {
+                throw TunaException.usage("This classifier is closed; load the model again.");
+            }
+            int floats = pipeline.floatsPerImage();
+            float[] input = new float[n * floats];
+            IntStream.range(0, n).parallel().forEach(i -> pipeline.normalize(squares.get(i), input, i * floats));
+            Threads.noGrad();
+            float[] values;
+            int dimension;
+            try (NDManager scope = network.newManager()) {
+                NDArray pooled = network.pooledFeatures(nhwc(scope, input, n));
+                dimension = Math.toIntExact(pooled.getShape().get(1));
+                values = pooled.toFloatArray();
+            }
+            List<float[]> rows = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                rows.add(java.util.Arrays.copyOfRange(values, i * dimension, (i + 1) * dimension));
+            }
+            return rows;
+        });
+    }
+
+    /** Decodes in parallel batch by batch, runs {@code compute} on the usable squares, merges the refusals. */
+    private <T> List<Outcome<T>> each(List<byte[]> encoded, java.util.function.BiFunction<List<RgbImage>, Integer,
+            List<T>> compute) {
+        List<byte[]> inputs = List.copyOf(encoded);
+        List<Outcome<T>> out = new ArrayList<>(inputs.size());
+        for (int from = 0; from < inputs.size(); from += options.batchSize()) {
+            int n = Math.min(inputs.size(), from + options.batchSize()) - from;
+            RgbImage[] squares = new RgbImage[n];
+            InvalidImageException[] failures = new InvalidImageException[n];
+            int first = from;
+            IntStream.range(0, n).parallel().forEach(i -> {
+                try {
+                    squares[i] = pipeline.square(decoder.decode(inputs.get(first + i)));
+                } catch (UnreadableImageException e) {
+                    failures[i] = invalid("the image bytes", e);
+                }
+            });
+            List<RgbImage> usable = new ArrayList<>(n);
+            for (RgbImage square : squares) {
+                if (square != null) {
+                    usable.add(square);
+                }
+            }
+            java.util.Iterator<T> results = usable.isEmpty() ? java.util.Collections.emptyIterator()
+                    : compute.apply(usable, usable.size()).iterator();
+            for (int i = 0; i < n; i++) {
+                out.add(failures[i] != null ? new Outcome<>(null, failures[i]) : new Outcome<>(results.next(), null));
+            }
+        }
+        return out;
+    }
+
+
     /** Decoded, network-sized images of {@code paths[from, to)}, or the failure of each that could not be. */
     private record Decoded(RgbImage[] squares, RuntimeException[] failures) {
     }
@@ -440,12 +546,10 @@ public final class Classifier implements AutoCloseable {
         if (closed) {
             throw TunaException.usage("This classifier is closed; load the model again.");
         }
-        int size = pipeline.size();
+        Threads.noGrad(); // callers' threads (a server's pool, Spark's tasks) may have autograd on
         float[] logits;
         try (NDManager scope = network.newManager()) {
-            // NHWC values seen as NCHW with channels-last strides: libtorch's fastest CPU layout
-            NDArray x = scope.create(FloatBuffer.wrap(input), new Shape(n, size, size, 3)).transpose(0, 3, 1, 2);
-            logits = network.forward(x, false).toFloatArray();
+            logits = network.forward(nhwc(scope, input, n), false).toFloatArray();
         }
         int k = classes.size();
         float[][] out = new float[n][];
@@ -453,6 +557,12 @@ public final class Classifier implements AutoCloseable {
             out[i] = softmax(logits, i * k, k);
         }
         return out;
+    }
+
+    /** NHWC values seen as NCHW with channels-last strides: libtorch's fastest CPU layout. */
+    private NDArray nhwc(NDManager scope, float[] input, int n) {
+        int size = pipeline.size();
+        return scope.create(FloatBuffer.wrap(input), new Shape(n, size, size, 3)).transpose(0, 3, 1, 2);
     }
 
     private static float[] softmax(float[] logits, int offset, int k) {

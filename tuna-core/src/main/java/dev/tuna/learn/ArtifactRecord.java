@@ -29,6 +29,24 @@ final class ArtifactRecord {
                 training);
     }
 
+    /** The epoch table as a model records it. */
+    static JsonArray history(List<EpochRecord> records) {
+        JsonArray rows = new JsonArray();
+        for (EpochRecord r : records) {
+            JsonObject row = new JsonObject();
+            row.addProperty("phase", r.phase().id());
+            row.addProperty("epoch", r.epoch());
+            row.addProperty("trainLoss", r.trainLoss());
+            if (Double.isFinite(r.validLoss())) {
+                row.addProperty("validLoss", r.validLoss());
+                row.addProperty("errorRate", r.errorRate());
+            }
+            row.addProperty("seconds", r.seconds());
+            rows.add(row);
+        }
+        return rows;
+    }
+
     private static JsonObject training(Learner learner) {
         DataLoaders data = learner.data();
         JsonObject training = new JsonObject();
@@ -52,20 +70,7 @@ final class ArtifactRecord {
         if (learner.recipe != null) {
             training.add("recipe", learner.recipe.toJson());
         }
-        JsonArray rows = new JsonArray();
-        for (EpochRecord r : learner.history()) {
-            JsonObject row = new JsonObject();
-            row.addProperty("phase", r.phase().id());
-            row.addProperty("epoch", r.epoch());
-            row.addProperty("trainLoss", r.trainLoss());
-            if (Double.isFinite(r.validLoss())) {
-                row.addProperty("validLoss", r.validLoss());
-                row.addProperty("errorRate", r.errorRate());
-            }
-            row.addProperty("seconds", r.seconds());
-            rows.add(row);
-        }
-        training.add("history", rows);
+        training.add("history", history(learner.history()));
         List<String> numerics = Numerics.current().notes();
         if (!numerics.isEmpty()) { // a kernel of the training machine was wrong, and what was done instead
             JsonArray notes = new JsonArray();

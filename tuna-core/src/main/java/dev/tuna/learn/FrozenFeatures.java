@@ -41,6 +41,13 @@ final class FrozenFeatures {
         return new FrozenFeatures(trainRows, validRows, dimension);
     }
 
+    /** The features of every item of an evaluation-order loader, by position. */
+    static float[][] rows(Network network, NDManager manager, DataLoader loader) {
+        float[][] rows = new float[loader.size()][];
+        fill(network, manager, loader, rows);
+        return rows;
+    }
+
     private static int fill(Network network, NDManager manager, DataLoader loader, float[][] rows) {
         int dimension = 0;
         try (BatchIterator batches = loader.iterate(manager, 0)) {

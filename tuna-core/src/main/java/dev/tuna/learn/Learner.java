@@ -325,6 +325,17 @@ public final class Learner implements AutoCloseable {
     }
 
     /**
+     * The pooled body features of a loader's items (the body in evaluation mode, then the head's
+     * concat pooling): what a Keras-style frozen phase ({@link FreezeMode#FROZEN_BN}) trains the head on.
+     *
+     * @param loader the loader; a training loader is read in evaluation order, without augmentation
+     * @return one row of {@code 2 × body channels} floats per item, by position in {@link DataLoader#items()}
+     */
+    public float[][] pooledFeatures(DataLoader loader) {
+        return FrozenFeatures.rows(network, manager, loader.forEvaluation());
+    }
+
+    /**
      * Returns this learner's test-time augmentation: fast.ai's 4 passes under the training transforms
      * (random flips when training had none), blended 0.75 / 0.25 with the plain prediction.
      *

@@ -180,16 +180,24 @@ final class TrainingLoop {
     }
 
     private double step(Supplier<NDArray> forward, NDArray targets, double[] rates, double beta1) {
+        return step(forward, targets, learner.loss(), learner.optimizer(), learner.slots(), rates, beta1);
+    }
+
+    /**
+     * One optimizer step: forward, loss, backward, then Adam on the trainable parameters (a non-finite
+     * loss zeroes the gradients instead); returns the loss.
+     */
+    static double step(Supplier<NDArray> forward, NDArray targets, Loss lossFunction, FastAdam optimizer,
+            List<FastAdam.Slot> slots, double[] rates, double beta1) {
         NDArray loss;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray logits = forward.get();
-            loss = learner.loss().of(logits, targets);
+            loss = lossFunction.of(logits, targets);
             collector.backward(loss);
         }
         double value = loss.getFloat();
-        List<FastAdam.Slot> slots = learner.slots();
         if (Double.isFinite(value)) {
-            learner.optimizer().step(slots, rates, beta1);
+            optimizer.step(slots, rates, beta1);
         } else {
             for (FastAdam.Slot slot : slots) { // do not carry a non-finite gradient into the next step
                 if (slot.parameter().requiresGradient()) {

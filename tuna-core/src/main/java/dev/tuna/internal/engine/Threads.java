@@ -29,4 +29,38 @@ public final class Threads {
         ai.djl.engine.Engine.getEngine("PyTorch");
         return JniUtils.getNumThreads();
     }
+
+    /**
+     * Turns autograd recording off for the calling thread. libtorch's grad mode is per thread and on by
+     * default; DJL turns it off only on the thread that started the engine. Code that loads weights or
+     * runs inference on other threads (a server's pool, Spark's task threads) calls this first: an in-place
+     * copy into a parameter then works, and inference records no graph. Not inside a gradient collector.
+     */
+    public static void noGrad() {
+        ai.djl.engine.Engine.getEngine("PyTorch");
+        if (JniUtils.isGradMode()) {
+            JniUtils.setGradMode(false);
+        }
+    }
+
+    /**
+     * Runs {@code action} with autograd recording off on this thread, then restores the thread's mode:
+     * PyTorch's {@code torch.no_grad()}. In-place writes into parameters (loading weights) need it on
+     * threads where grad mode is on.
+     *
+     * @param action what to run
+     */
+    public static void withoutGrad(Runnable action) {
+        boolean was = JniUtils.isGradMode();
+        if (was) {
+            JniUtils.setGradMode(false);
+        }
+        try {
+            action.run();
+        } finally {
+            if (was) {
+                JniUtils.setGradMode(true);
+            }
+        }
+    }
 }

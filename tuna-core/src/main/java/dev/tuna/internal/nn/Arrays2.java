@@ -19,7 +19,8 @@ public final class Arrays2 {
     public static void copyInto(NDArray target, float[] values) {
         try (NDManager scope = target.getManager().newSubManager()) {
             NDArray source = scope.create(values, target.getShape());
-            target.set(new NDIndex("..."), source);
+            // torch.no_grad(): a parameter's in-place copy fails where this thread records gradients
+            dev.tuna.internal.engine.Threads.withoutGrad(() -> target.set(new NDIndex("..."), source));
         }
     }
 }
