@@ -1,0 +1,117 @@
+package dev.tuna.testing;
+
+import dev.tuna.TunaException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Shared rules of the {@code @FuzzTest}s (Jazzer). A parser fed arbitrary bytes may return a result or
+ * throw the exception it documents; anything else (another exception, an error, a hang) is a finding.
+ *
+ * <p>Seeds live in Jazzer's inputs directory, {@code src/test/resources/<package>/<Class>Inputs/<method>/};
+ * they are made by each fuzz test's {@code seeds()} and written by {@link #syncSeeds}.
+ */
+public final class Fuzzing {
+    /** The pixel budget of the image fuzz targets: large enough for any seed, small enough for a 1 GB heap. */
+    public static final long PIXEL_BUDGET = 1L << 22;
+
+    private static Path scratch;
+
+    private Fuzzing() {}
+
+    /**
+     * Checks that a parser refused its input the documented way: a {@link TunaException} of the given
+     * kind with a message for people.
+     *
+     * @param e the exception thrown
+     * @param kind the kind the parser documents
+     */
+    public static void expectDocumented(TunaException e, TunaException.Kind kind) {
+        if (e.kind() != kind) {
+            throw new AssertionError("expected a TunaException of kind " + kind + ", got " + e.kind(), e);
+        }
+        requireMessage(e);
+    }
+
+    /**
+     * Checks that an exception has a non-blank message (the reason shown to people).
+     *
+     * @param e the exception
+     */
+    public static void requireMessage(Exception e) {
+        if (e.getMessage() == null || e.getMessage().isBlank()) {
+            throw new AssertionError("the exception has no message", e);
+        }
+    }
+
+    /**
+     * A folder for the files a fuzz target writes, one per JVM, removed when the JVM exits.
+     *
+     * @return the folder
+     */
+    public static synchronized Path scratch() {
+        if (scratch == null) {
+            try {
+                scratch = Files.createTempDirectory("tuna-fuzz");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Path folder = scratch;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(folder)));
+        }
+        return scratch;
+    }
+
+    /**
+     * Writes bytes to a file of the scratch folder, replacing it.
+     *
+     * @param name the file's name inside {@link #scratch()}
+     * @param bytes the content
+     * @return the file
+     */
+    public static Path scratchFile(String name, byte[] bytes) {
+        try {
+            Path file = scratch().resolve(name);
+            Files.createDirectories(file.getParent());
+            return Files.write(file, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Keeps a fuzz test's committed seeds in step with the code that makes them: with
+     * {@code -Dtuna.fuzz.writeSeeds=true} writes them into Jazzer's inputs directory
+     * ({@code src/test/resources/<package>/<Class>Inputs/<method>/}), otherwise checks that each is there.
+     *
+     * @param testClass the fuzz test's class
+     * @param method the fuzz test method
+     * @param seeds file name to content
+     */
+    public static void syncSeeds(Class<?> testClass, String method, Map<String, byte[]> seeds) {
+        Path folder = Path.of("src", "test", "resources").resolve(testClass.getPackageName().replace('.', '/'))
+                .resolve(testClass.getSimpleName() + "Inputs").resolve(method);
+        if (Boolean.getBoolean("tuna.fuzz.writeSeeds")) {
+            seeds.forEach((name, bytes) -> Images.write(folder.resolve(name), bytes));
+        }
+        for (String name : seeds.keySet()) {
+            if (!Files.isRegularFile(folder.resolve(name))) {
+                throw new AssertionError("seed " + folder.resolve(name) + " is missing; write the seeds with"
+                        + " mvn -o test -pl tuna-core -Dtest='*FuzzTest' -Dtuna.fuzz.writeSeeds=true");
+            }
+        }
+    }
+
+    private static void deleteTree(Path folder) {
+        try (Stream<Path> paths = Files.walk(folder)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a temporary folder
+        }
+    }
+}
