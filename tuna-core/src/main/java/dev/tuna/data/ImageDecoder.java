@@ -17,6 +17,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -128,7 +129,7 @@ public final class ImageDecoder {
         ImageReader reader = readerFor(format);
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
+        try (ImageInputStream input = new EndGuard(encoded)) {
             reader.setInput(input, true, true);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
@@ -171,7 +172,7 @@ public final class ImageDecoder {
         byte[] bytes = readBytes(file);
         ImageFormat format = formatOf(bytes);
         ImageReader reader = readerFor(format);
-        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream input = new EndGuard(bytes)) {
             reader.setInput(input, true, true);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
@@ -183,6 +184,44 @@ public final class ImageDecoder {
             throw new UnreadableImageException(describe(format, e), e);
         } finally {
             reader.dispose();
+        }
+    }
+
+    /**
+     * The encoded bytes as an image stream that stops a reader which keeps reading past the end.
+     * TwelveMonkeys' WebP lossless decoder treats the end of the data as more zero bits and goes on,
+     * paying for an exception per read: a truncated WebP that declares a million pixels then takes
+     * minutes (found by fuzzing). A complete file needs at most a few reads past its end (read-ahead),
+     * so after {@link #PAST_END_READS} of them the next fails with an {@link IIOException}, which the
+     * decoder does not swallow.
+     */
+    static final class EndGuard extends MemoryCacheImageInputStream {
+        /** How many reads at the end of the data are answered with "end of data" before failing. */
+        static final int PAST_END_READS = 4096;
+        private int pastEnd;
+
+        EndGuard(byte[] bytes) {
+            super(new ByteArrayInputStream(bytes));
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            return b < 0 ? atEnd() : b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            return n < 0 && length > 0 ? atEnd() : n;
+        }
+
+        private int atEnd() throws IIOException {
+            if (++pastEnd > PAST_END_READS) {
+                throw new IIOException("truncated image data: the decoder read past its end " + PAST_END_READS
+                        + " times");
+            }
+            return -1;
         }
     }
 

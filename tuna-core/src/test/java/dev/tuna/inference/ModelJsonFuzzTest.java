@@ -1,6 +1,7 @@
 package dev.tuna.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.gson.JsonObject;
@@ -47,6 +48,7 @@ class ModelJsonFuzzTest {
     @FuzzTest
     @Timeout(value = 2, unit = TimeUnit.SECONDS)
     void modelJson(byte[] json) {
+        Fuzzing.executed("ModelJsonFuzzTest#modelJson");
         Path folder = Fuzzing.scratch().resolve("model.tuna");
         Fuzzing.scratchFile("model.tuna/" + ModelArtifact.WEIGHTS_FILE, WEIGHTS);
         Fuzzing.scratchFile("model.tuna/" + ModelArtifact.MODEL_JSON, json);
@@ -75,6 +77,23 @@ class ModelJsonFuzzTest {
             Fuzzing.scratchFile("seed-" + seed.getKey() + "/" + ModelArtifact.MODEL_JSON, seed.getValue());
             assertThat(ModelArtifact.read(folder).metadata().classes()).as(seed.getKey()).isNotEmpty();
         }
+    }
+
+    // ---------------------------------------------------------------- findings, kept as regression tests
+
+    /** A weights file name with a NUL character passed the checks, then made resolving it throw InvalidPathException. */
+    @Test
+    void refusesWeightsFileNameWithControlCharacter() throws IOException {
+        String json = new String(seeds().get("resnet18.json"), StandardCharsets.UTF_8)
+                .replace("\"weights.safetensors\"", "\"weights\\u0000.safetensors\"");
+        Fuzzing.scratchFile("nul.tuna/" + ModelArtifact.WEIGHTS_FILE, WEIGHTS);
+        Path folder = Fuzzing.scratchFile("nul.tuna/" + ModelArtifact.MODEL_JSON, json.getBytes(StandardCharsets.UTF_8))
+                .getParent();
+
+        assertThatThrownBy(() -> ModelArtifact.read(folder))
+                .isInstanceOf(TunaException.class)
+                .satisfies(e -> Fuzzing.expectDocumented((TunaException) e, TunaException.Kind.BAD_MODEL_FILE))
+                .hasMessageContaining("names the weights file \"weights\\u0000.safetensors\"; expected a plain file name");
     }
 
     /** model.json files as Tuna's export writes them ({@link ArtifactJson#encode}). */

@@ -1,6 +1,7 @@
 package dev.tuna.learn;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.gson.GsonBuilder;
@@ -33,6 +34,7 @@ class CheckpointManifestFuzzTest {
     @FuzzTest
     @Timeout(value = 2, unit = TimeUnit.SECONDS)
     void manifest(byte[] json) {
+        Fuzzing.executed("CheckpointManifestFuzzTest#manifest");
         Path folder = Fuzzing.scratchFile("run.checkpoint/" + Checkpoint.MANIFEST, json).getParent();
         Checkpoint checkpoint;
         try {
@@ -70,6 +72,37 @@ class CheckpointManifestFuzzTest {
             assertThat(checkpoint.describe()).as(seed.getKey()).contains("epochs done");
             assertThat(checkpoint.settings()).isNotNull();
         }
+    }
+
+    // ---------------------------------------------------------------- findings, kept as regression tests
+
+    /**
+     * A manifest whose epoch count is not a number: it was read without complaint, then
+     * {@code describe()} (printed by {@code tuna train --resume}) threw a NumberFormatException.
+     */
+    @Test
+    void refusesManifestWithEpochCountThatIsNotANumber() {
+        String text = new String(manifest(true), StandardCharsets.UTF_8).replace("\"planEpochs\": 4", "\"planEpochs\": \"four\"");
+        Path folder = Fuzzing.scratchFile("four.checkpoint/" + Checkpoint.MANIFEST, text.getBytes(StandardCharsets.UTF_8))
+                .getParent();
+
+        assertThatThrownBy(() -> Checkpoint.read(folder))
+                .isInstanceOf(TunaException.class)
+                .satisfies(e -> Fuzzing.expectDocumented((TunaException) e, TunaException.Kind.BAD_MODEL_FILE))
+                .hasMessageContaining("checkpoint.json is missing fields or has invalid values (For input string: \"four\")");
+    }
+
+    /** The same for the older manifests, whose epoch count is the sum of two run fields. */
+    @Test
+    void refusesOldManifestWithEpochsThatAreNotANumber() {
+        String text = new String(manifest(false), StandardCharsets.UTF_8).replace("\"epochs\": \"3\"", "\"epochs\": \"3.5\"");
+        Path folder = Fuzzing.scratchFile("old.checkpoint/" + Checkpoint.MANIFEST, text.getBytes(StandardCharsets.UTF_8))
+                .getParent();
+
+        assertThatThrownBy(() -> Checkpoint.read(folder))
+                .isInstanceOf(TunaException.class)
+                .satisfies(e -> Fuzzing.expectDocumented((TunaException) e, TunaException.Kind.BAD_MODEL_FILE))
+                .hasMessageContaining("(For input string: \"3.5\")");
     }
 
     /** Manifests in the form {@link Checkpoint}'s writer gives them, and the older one without plans. */

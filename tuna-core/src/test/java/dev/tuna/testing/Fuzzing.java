@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 
 /**
@@ -20,9 +23,37 @@ public final class Fuzzing {
     /** The pixel budget of the image fuzz targets: large enough for any seed, small enough for a 1 GB heap. */
     public static final long PIXEL_BUDGET = 1L << 22;
 
+    private static final Map<String, LongAdder> EXECUTIONS = new ConcurrentHashMap<>();
     private static Path scratch;
 
+    static {
+        String stats = System.getProperty("tuna.fuzz.stats");
+        if (stats != null) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> writeStats(Path.of(stats))));
+        }
+    }
+
     private Fuzzing() {}
+
+    /**
+     * Counts one input given to a fuzz target; with {@code -Dtuna.fuzz.stats=FILE} the counts are
+     * appended to that file when the JVM exits ({@code scripts/fuzz.sh} reports them).
+     *
+     * @param target the target, e.g. {@code "ImageDecoderFuzzTest#decode"}
+     */
+    public static void executed(String target) {
+        EXECUTIONS.computeIfAbsent(target, t -> new LongAdder()).increment();
+    }
+
+    private static void writeStats(Path file) {
+        StringBuilder lines = new StringBuilder();
+        EXECUTIONS.forEach((target, count) -> lines.append(target).append(' ').append(count.sum()).append('\n'));
+        try {
+            Files.writeString(file, lines, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            System.err.println("cannot write fuzzing statistics to " + file + ": " + e);
+        }
+    }
 
     /**
      * Checks that a parser refused its input the documented way: a {@link TunaException} of the given

@@ -247,6 +247,11 @@ public final class PthReader {
                 throw notTorch("a persistent id should be ('storage', storage type, key, location, numel), found "
                         + describe(pid));
             }
+            if (numel > SafetensorsReader.MAX_TENSOR_BYTES / type.dtype().byteSize()) {
+                throw FileProbe.bad(path + " is corrupt or too large: its pickle declares storage '" + key + "' of "
+                        + numel + " elements of " + type.name() + ", more than the " + SafetensorsReader.MAX_TENSOR_BYTES
+                        + " bytes Tuna reads in one storage; download or save the file again");
+            }
             StorageRef storage = new StorageRef(key, type, numel);
             StorageRef previous = storageRefs.putIfAbsent(key, storage);
             if (previous != null && !previous.equals(storage)) {

@@ -3,6 +3,7 @@ package dev.tuna.model.weights;
 import static dev.tuna.model.weights.Fixtures.floats;
 import static dev.tuna.model.weights.Fixtures.longs;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.tuna.TunaException;
@@ -53,6 +54,7 @@ class WeightFileFuzzTest {
     @FuzzTest
     @Timeout(value = 2, unit = TimeUnit.SECONDS)
     void safetensors(byte[] bytes) {
+        Fuzzing.executed("WeightFileFuzzTest#safetensors");
         check(() -> SafetensorsReader.read(Fuzzing.scratchFile("fuzz.safetensors", bytes)));
     }
 
@@ -60,6 +62,7 @@ class WeightFileFuzzTest {
     @FuzzTest
     @Timeout(value = 2, unit = TimeUnit.SECONDS)
     void pthArchive(byte[] bytes) {
+        Fuzzing.executed("WeightFileFuzzTest#pthArchive");
         check(() -> PthReader.read(Fuzzing.scratchFile("fuzz.pth", bytes)));
     }
 
@@ -70,6 +73,7 @@ class WeightFileFuzzTest {
     @FuzzTest
     @Timeout(value = 2, unit = TimeUnit.SECONDS)
     void pthPickle(byte[] pickle) {
+        Fuzzing.executed("WeightFileFuzzTest#pthPickle");
         byte[] archive = new TorchZip("archive", pickle).storage("0", STORAGE_0).storage("1", STORAGE_1).bytes();
         check(() -> PthReader.read(Fuzzing.scratchFile("pickle.pth", archive)));
     }
@@ -123,6 +127,23 @@ class WeightFileFuzzTest {
         }
         assertThat(PthReader.read(Fuzzing.scratchFile("be.pth", archives.get("big-endian.pth"))).tensor("w")
                 .toFloats()).containsExactly(1, 2, 3, 4, 5, 6);
+    }
+
+    // ---------------------------------------------------------------- findings, kept as regression tests
+
+    /** A storage of 2^62 floats: its byte size overflowed a long, so an empty entry passed for it. */
+    @Test
+    void refusesStorageWhoseByteSizeOverflows() {
+        byte[] pickle = new PickleWriter().proto().orderedDict().mark()
+                .str("w").tensor("FloatStorage", "0", 1L << 62, 1000, new long[] {1}, new long[] {1})
+                .setItems().stop().bytes();
+        Path path = Fuzzing.scratchFile("huge-storage.pth", new TorchZip("archive", pickle)
+                .storage("0", new byte[0]).bytes());
+
+        assertThatThrownBy(() -> PthReader.read(path))
+                .isInstanceOf(TunaException.class)
+                .satisfies(e -> Fuzzing.expectDocumented((TunaException) e, TunaException.Kind.BAD_MODEL_FILE))
+                .hasMessageContaining("storage '0' of 4611686018427387904 elements of FloatStorage");
     }
 
     /** Safetensors seeds, written by Tuna's {@link SafetensorsWriter}. */
