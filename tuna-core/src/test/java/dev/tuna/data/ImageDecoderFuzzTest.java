@@ -10,6 +10,8 @@ import dev.tuna.testing.Images;
 import dev.tuna.transform.RgbImage;
 import java.awt.color.ColorSpace;
 import java.awt.color.ICC_Profile;
+import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,7 +20,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -122,6 +126,53 @@ class ImageDecoderFuzzTest {
         assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertThatThrownBy(() -> DECODER.decode(webp))
                 .isInstanceOf(UnreadableImageException.class)
                 .hasMessage("truncated WEBP file"));
+    }
+
+    /**
+     * A 1 x 3,866,625 lossless WebP with alpha (fuzzer's timeout-a0baa9d9, kept as
+     * finding-tall-webp-with-alpha.webp among the seeds): decoding took 0.3 s, but converting it with
+     * BufferedImage.getRGB took 3 to 12 s on the shared machine. RGBA and palette images are now read
+     * straight from their bytes.
+     */
+    @Test
+    void largeWebpWithAlphaConvertsFast() {
+        byte[] webp = Base64.getDecoder().decode("UklGRi4AAABXRUJQVlA4WAoAAAAQAAAAAAAAAAA7VoAAEDQIeIELUcAC4DgA");
+
+        RgbImage image = assertTimeoutPreemptively(Duration.ofSeconds(2), () -> DECODER.decode(webp));
+
+        assertThat(image.width()).isEqualTo(1);
+        assertThat(image.height()).isEqualTo(3_866_625);
+    }
+
+    /** The direct paths for RGBA and palette images give what getRGB and compositing over white give. */
+    @Test
+    void directConversionsMatchGetRgb() {
+        Random random = new Random(17);
+        BufferedImage rgba = new BufferedImage(7, 5, BufferedImage.TYPE_4BYTE_ABGR);
+        BufferedImage palette = new BufferedImage(6, 4, BufferedImage.TYPE_BYTE_BINARY, new IndexColorModel(2, 3,
+                new byte[] {10, (byte) 200, 30}, new byte[] {40, 50, (byte) 250}, new byte[] {70, 80, 90},
+                new byte[] {(byte) 255, 0, (byte) 128}));
+        for (BufferedImage image : List.of(rgba, palette, Images.paletteWithTransparency(5, 4))) {
+            for (int y = 0; y < image.getHeight(); y++) {
+                for (int x = 0; x < image.getWidth(); x++) {
+                    if (image != rgba) {
+                        image.getRaster().setSample(x, y, 0, random.nextInt(4) % 3);
+                    } else {
+                        image.setRGB(x, y, random.nextInt());
+                    }
+                }
+            }
+            byte[] expected = new byte[image.getWidth() * image.getHeight() * 3];
+            for (int i = 0; i < expected.length / 3; i++) {
+                int argb = image.getRGB(i % image.getWidth(), i / image.getWidth());
+                int alpha = argb >>> 24;
+                for (int c = 0; c < 3; c++) {
+                    int v = (argb >> (16 - 8 * c)) & 0xFF;
+                    expected[3 * i + c] = (byte) ((v * alpha + 255 * (255 - alpha) + 127) / 255);
+                }
+            }
+            assertThat(ImageDecoder.toRgb(image).pixels()).as("type %d", image.getType()).containsExactly(expected);
+        }
     }
 
     private static void check(ImageDecoder decoder, byte[] bytes) {

@@ -1,7 +1,6 @@
 package dev.tuna.learn;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.gson.GsonBuilder;
@@ -82,27 +81,29 @@ class CheckpointManifestFuzzTest {
      */
     @Test
     void refusesManifestWithEpochCountThatIsNotANumber() {
-        String text = new String(manifest(true), StandardCharsets.UTF_8).replace("\"planEpochs\": 4", "\"planEpochs\": \"four\"");
-        Path folder = Fuzzing.scratchFile("four.checkpoint/" + Checkpoint.MANIFEST, text.getBytes(StandardCharsets.UTF_8))
-                .getParent();
+        Path folder = edited(true, "\"planEpochs\": 4", "\"planEpochs\": \"four\"");
 
-        assertThatThrownBy(() -> Checkpoint.read(folder))
-                .isInstanceOf(TunaException.class)
-                .satisfies(e -> Fuzzing.expectDocumented((TunaException) e, TunaException.Kind.BAD_MODEL_FILE))
-                .hasMessageContaining("checkpoint.json is missing fields or has invalid values (For input string: \"four\")");
+        Fuzzing.assertRefused(() -> Checkpoint.read(folder), TunaException.Kind.BAD_MODEL_FILE,
+                "checkpoint.json is missing fields or has invalid values (For input string: \"four\")");
     }
 
     /** The same for the older manifests, whose epoch count is the sum of two run fields. */
     @Test
     void refusesOldManifestWithEpochsThatAreNotANumber() {
-        String text = new String(manifest(false), StandardCharsets.UTF_8).replace("\"epochs\": \"3\"", "\"epochs\": \"3.5\"");
-        Path folder = Fuzzing.scratchFile("old.checkpoint/" + Checkpoint.MANIFEST, text.getBytes(StandardCharsets.UTF_8))
-                .getParent();
+        Path folder = edited(false, "\"epochs\": \"3\"", "\"epochs\": \"3.5\"");
 
-        assertThatThrownBy(() -> Checkpoint.read(folder))
-                .isInstanceOf(TunaException.class)
-                .satisfies(e -> Fuzzing.expectDocumented((TunaException) e, TunaException.Kind.BAD_MODEL_FILE))
-                .hasMessageContaining("(For input string: \"3.5\")");
+        Fuzzing.assertRefused(() -> Checkpoint.read(folder), TunaException.Kind.BAD_MODEL_FILE,
+                "(For input string: \"3.5\")");
+    }
+
+    /** A checkpoint folder whose manifest is a seed with one piece of text replaced. */
+    private static Path edited(boolean withPlan, String text, String replacement) {
+        String json = new String(manifest(withPlan), StandardCharsets.UTF_8);
+        if (!json.contains(text)) {
+            throw new IllegalArgumentException("the manifest has no " + text);
+        }
+        byte[] bytes = json.replace(text, replacement).getBytes(StandardCharsets.UTF_8);
+        return Fuzzing.scratchFile("edited-" + withPlan + ".checkpoint/" + Checkpoint.MANIFEST, bytes).getParent();
     }
 
     /** Manifests in the form {@link Checkpoint}'s writer gives them, and the older one without plans. */

@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
+import org.assertj.core.api.Assertions;
+import org.assertj.core.api.ThrowableAssert;
 
 /**
  * Shared rules of the {@code @FuzzTest}s (Jazzer). A parser fed arbitrary bytes may return a result or
@@ -67,6 +69,22 @@ public final class Fuzzing {
             throw new AssertionError("expected a TunaException of kind " + kind + ", got " + e.kind(), e);
         }
         requireMessage(e);
+    }
+
+    /**
+     * Checks that a call fails the documented way: a {@link TunaException} of the kind given whose
+     * message contains the text given (the regression tests of the fuzzers' findings).
+     *
+     * @param call the call
+     * @param kind the kind the parser documents
+     * @param messagePart text the message must contain
+     */
+    public static void assertRefused(ThrowableAssert.ThrowingCallable call, TunaException.Kind kind,
+            String messagePart) {
+        Assertions.assertThatThrownBy(call)
+                .isInstanceOf(TunaException.class)
+                .satisfies(e -> expectDocumented((TunaException) e, kind))
+                .hasMessageContaining(messagePart);
     }
 
     /**
