@@ -20,7 +20,7 @@ if [ ${#targets[@]} -eq 0 ]; then
            CheckpointManifestFuzzTest#manifest)
 fi
 
-mvn -B -o -q test-compile -pl tuna-core
+mvn -B -o -q -Dstyle.color=never test-compile -pl tuna-core
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 failed=0
@@ -30,7 +30,7 @@ for target in "${targets[@]}"; do
   method="${target##*#}"
   stats="$work/$class-$method.stats"
   start=$(date +%s)
-  if JAZZER_FUZZ=1 mvn -B -o -q surefire:test@fuzz-tests -pl tuna-core -Dtest="$target" \
+  if JAZZER_FUZZ=1 mvn -B -o -q -Dstyle.color=never surefire:test@fuzz-tests -pl tuna-core -Dtest="$target" \
       -Djazzer.max_duration="$duration" -Djunit.jupiter.execution.timeout.mode=disabled \
       -Dtuna.fuzz.stats="$stats" > "$work/$class-$method.log" 2>&1; then
     result=ok

@@ -131,8 +131,13 @@ public final class PthReader {
 
         WeightFile read() {
             List<String> names = new ArrayList<>();
-            for (ZipEntry entry : Collections.list(zip.entries())) {
-                names.add(entry.getName());
+            try {
+                for (ZipEntry entry : Collections.list(zip.entries())) {
+                    names.add(entry.getName());
+                }
+            } catch (IllegalArgumentException e) { // ZipFile decodes each name as it lists it (found by fuzzing)
+                throw FileProbe.bad(path + " is a damaged zip archive: the name of one of its entries is not valid UTF-8"
+                        + " (" + e.getMessage() + "); download or save the file again", e);
             }
             boolean torchScript = names.stream().anyMatch(n -> n.matches("[^/]+/constants\\.pkl") || n.matches(
                     "[^/]+/code/.*"));

@@ -143,6 +143,23 @@ class WeightFileFuzzTest {
                 "storage '0' of 4611686018427387904 elements of FloatStorage");
     }
 
+    /**
+     * A .pth whose zip directory holds an entry name that is not UTF-8 (the fuzzer's crash-b6196163,
+     * kept as finding-zip-name-not-utf8.pth among the seeds): ZipFile opened it, then threw
+     * IllegalArgumentException while listing the entries.
+     */
+    @Test
+    void refusesZipEntryNameThatIsNotUtf8() throws IOException {
+        byte[] bytes;
+        try (var in = getClass().getResourceAsStream("WeightFileFuzzTestInputs/pthArchive/finding-zip-name-not-utf8.pth")) {
+            bytes = in.readAllBytes();
+        }
+        Path path = Fuzzing.scratchFile("latin1.pth", bytes);
+
+        Fuzzing.assertRefused(() -> PthReader.read(path), TunaException.Kind.BAD_MODEL_FILE,
+                "is a damaged zip archive: the name of one of its entries is not valid UTF-8");
+    }
+
     /** Safetensors seeds, written by Tuna's {@link SafetensorsWriter}. */
     static Map<String, byte[]> safetensorsSeeds() throws IOException {
         Map<String, byte[]> seeds = new LinkedHashMap<>();
