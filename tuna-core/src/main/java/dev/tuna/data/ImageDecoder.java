@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -138,7 +139,7 @@ public final class ImageDecoder {
         ImageReader reader = readerFor(format);
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
+        try (ImageInputStream input = new EndGuard(encoded)) {
             reader.setInput(input, !hasSeveralImages(format), true);
             int index = imageIndex(format, reader, bytes);
             int width = reader.getWidth(index);
@@ -185,7 +186,7 @@ public final class ImageDecoder {
         byte[] bytes = readBytes(file);
         ImageFormat format = formatOf(bytes);
         ImageReader reader = readerFor(format);
-        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream input = new EndGuard(bytes)) {
             reader.setInput(input, !hasSeveralImages(format), true);
             int index = imageIndex(format, reader, bytes);
             int width = reader.getWidth(index);
@@ -198,6 +199,44 @@ public final class ImageDecoder {
             throw new UnreadableImageException(describe(format, e), e);
         } finally {
             reader.dispose();
+        }
+    }
+
+    /**
+     * The encoded bytes as an image stream that stops a reader which keeps reading past the end.
+     * TwelveMonkeys' WebP lossless decoder treats the end of the data as more zero bits and goes on,
+     * paying for an exception per read: a truncated WebP that declares a million pixels then takes
+     * minutes (found by fuzzing). A complete file needs at most a few reads past its end (read-ahead),
+     * so after {@link #PAST_END_READS} of them the next fails with an {@link IIOException}, which the
+     * decoder does not swallow.
+     */
+    static final class EndGuard extends MemoryCacheImageInputStream {
+        /** How many reads at the end of the data are answered with "end of data" before failing. */
+        static final int PAST_END_READS = 4096;
+        private int pastEnd;
+
+        EndGuard(byte[] bytes) {
+            super(new ByteArrayInputStream(bytes));
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            return b < 0 ? atEnd() : b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            return n < 0 && length > 0 ? atEnd() : n;
+        }
+
+        private int atEnd() throws IIOException {
+            if (++pastEnd > PAST_END_READS) {
+                throw new IIOException("truncated image data: the decoder read past its end " + PAST_END_READS
+                        + " times");
+            }
+            return -1;
         }
     }
 
@@ -526,35 +565,57 @@ public final class ImageDecoder {
                 out[i + 1] = bgr[i + 1];
                 out[i + 2] = bgr[i];
             }
+        } else if (type == BufferedImage.TYPE_4BYTE_ABGR && isPacked(raster, width * 4)) {
+            // RGBA PNGs and WebPs, read straight from the bytes: getRGB costs about a microsecond a pixel
+            byte[] abgr = ((DataBufferByte) raster.getDataBuffer()).getData();
+            for (int i = 0, o = 0; o < out.length; i += 4, o += 3) {
+                putOverWhite(out, o, abgr[i] & 0xFF, abgr[i + 3] & 0xFF, abgr[i + 2] & 0xFF, abgr[i + 1] & 0xFF);
+            }
         } else if (model.getColorSpace().getType() == ColorSpace.TYPE_GRAY && !(model instanceof IndexColorModel)) {
             grayToRgb(raster, model, out);
         } else if (raster.getDataBuffer() instanceof DataBufferUShort && model instanceof ComponentColorModel
                 && model.getColorSpace().isCS_sRGB() && !model.isAlphaPremultiplied()
                 && raster.getNumBands() == (model.hasAlpha() ? 4 : 3)) {
             rgb16ToRgb(raster, model.hasAlpha(), roundSixteenBit, out);
+        } else if (model instanceof IndexColorModel palette && raster.getNumBands() == 1) {
+            // GIFs and palette PNGs: look the indices up in the palette once read
+            int[] colours = new int[palette.getMapSize()];
+            palette.getRGBs(colours);
+            int[] row = new int[width];
+            for (int y = 0, o = 0; y < height; y++) {
+                raster.getSamples(0, y, width, 1, 0, row);
+                for (int x = 0; x < width; x++, o += 3) {
+                    int index = row[x];
+                    putArgb(out, o, index < colours.length ? colours[index] : palette.getRGB(index));
+                }
+            }
         } else {
             int[] row = new int[width];
             for (int y = 0; y < height; y++) {
                 image.getRGB(0, y, width, 1, row, 0, width);
                 int o = y * width * 3;
-                for (int x = 0; x < width; x++) {
-                    int argb = row[x];
-                    int alpha = argb >>> 24;
-                    int r = (argb >> 16) & 0xFF;
-                    int g = (argb >> 8) & 0xFF;
-                    int b = argb & 0xFF;
-                    if (alpha != 255) {
-                        r = overWhite(r, alpha);
-                        g = overWhite(g, alpha);
-                        b = overWhite(b, alpha);
-                    }
-                    out[o++] = (byte) r;
-                    out[o++] = (byte) g;
-                    out[o++] = (byte) b;
+                for (int x = 0; x < width; x++, o += 3) {
+                    putArgb(out, o, row[x]);
                 }
             }
         }
         return new RgbImage(width, height, out);
+    }
+
+    private static void putArgb(byte[] out, int o, int argb) {
+        putOverWhite(out, o, argb >>> 24, (argb >> 16) & 0xFF, (argb >> 8) & 0xFF, argb & 0xFF);
+    }
+
+    /** Writes one RGB pixel, composited over white unless opaque. */
+    private static void putOverWhite(byte[] out, int o, int alpha, int r, int g, int b) {
+        if (alpha != 255) {
+            r = overWhite(r, alpha);
+            g = overWhite(g, alpha);
+            b = overWhite(b, alpha);
+        }
+        out[o] = (byte) r;
+        out[o + 1] = (byte) g;
+        out[o + 2] = (byte) b;
     }
 
     private static boolean isPacked(Raster raster, int scanline) {

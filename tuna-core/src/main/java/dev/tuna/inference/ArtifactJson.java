@@ -155,9 +155,10 @@ final class ArtifactJson {
         }
         String weightsFile = fields.string(fields.root, "weightsFile");
         if (weightsFile.isEmpty() || weightsFile.contains("/") || weightsFile.contains("\\")
-                || weightsFile.equals(".") || weightsFile.equals("..")) {
-            throw bad(file + " names the weights file \"" + weightsFile + "\"; expected a plain file name inside the"
-                    + " model folder, such as \"" + ModelArtifact.WEIGHTS_FILE + "\"; export the model again");
+                || weightsFile.equals(".") || weightsFile.equals("..")
+                || weightsFile.chars().anyMatch(Character::isISOControl)) {
+            throw bad(file + " names the weights file \"" + printable(weightsFile) + "\"; expected a plain file name"
+                    + " inside the model folder, such as \"" + ModelArtifact.WEIGHTS_FILE + "\"; export the model again");
         }
         long weightsBytes = fields.longValue(fields.root, "weightsBytes", 0, Long.MAX_VALUE);
         String sha = fields.string(fields.root, "weightsSha256");
@@ -195,6 +196,14 @@ final class ArtifactJson {
 
     static TunaException bad(String message, Throwable cause) {
         return new TunaException(TunaException.Kind.BAD_MODEL_FILE, message, cause);
+    }
+
+    /** The text with control characters (NUL, line breaks...) written as {@code \\uXXXX}, for messages. */
+    private static String printable(String text) {
+        StringBuilder out = new StringBuilder();
+        text.chars().forEach(c -> out.append(Character.isISOControl(c) ? String.format(Locale.ROOT, "\\u%04x", c)
+                : String.valueOf((char) c)));
+        return out.toString();
     }
 
     private static String firstLine(Exception e) {

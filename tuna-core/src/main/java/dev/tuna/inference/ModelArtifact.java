@@ -14,6 +14,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -257,7 +258,13 @@ public record ModelArtifact(Path directory, int formatVersion, ArtifactMetadata 
             throw ArtifactJson.bad("Cannot read " + json + " (" + e + "); check that it is readable.", e);
         }
         ArtifactJson.Parsed parsed = ArtifactJson.decode(json, text);
-        Path weights = directory.resolve(parsed.weightsFile());
+        Path weights;
+        try {
+            weights = directory.resolve(parsed.weightsFile());
+        } catch (InvalidPathException e) { // a name that is not a file name on this system
+            throw ArtifactJson.bad(json + " names the weights file \"" + parsed.weightsFile() + "\", which is not a"
+                    + " valid file name here (" + e.getReason() + "); export the model again.", e);
+        }
         checkWeights(weights, parsed);
         return new ModelArtifact(directory, parsed.formatVersion(), parsed.metadata(), weights,
                 parsed.weightsBytes(), parsed.weightsSha256());

@@ -63,6 +63,7 @@ public final class Checkpoint {
     private final int stage;
     private final int phaseEpoch;
     private final int phaseEpochs;
+    private final int totalEpochs;
     private final Map<String, String> run;
     private final List<EpochRecord> history;
 
@@ -79,6 +80,9 @@ public final class Checkpoint {
         Map<String, String> fields = new LinkedHashMap<>();
         manifest.getAsJsonObject("run").entrySet().forEach(e -> fields.put(e.getKey(), e.getValue().getAsString()));
         this.run = Map.copyOf(fields);
+        // checked here, so that a damaged count fails the read rather than describe() later
+        this.totalEpochs = position.has("planEpochs") ? position.get("planEpochs").getAsInt()
+                : Integer.parseInt(run.getOrDefault("freezeEpochs", "0")) + Integer.parseInt(run.getOrDefault("epochs", "0"));
         List<EpochRecord> records = new ArrayList<>();
         for (JsonElement element : manifest.getAsJsonArray("history")) {
             JsonObject r = element.getAsJsonObject();
@@ -278,10 +282,7 @@ public final class Checkpoint {
      * @return the description
      */
     public String describe() {
-        JsonObject position = manifest.getAsJsonObject("position");
-        int total = position.has("planEpochs") ? position.get("planEpochs").getAsInt()
-                : Integer.parseInt(run.getOrDefault("freezeEpochs", "0")) + Integer.parseInt(run.getOrDefault("epochs", "0"));
-        return String.format(Locale.ROOT, "%d of %d epochs done (%s %d/%d)%s", history.size(), total, phase, phaseEpoch,
+        return String.format(Locale.ROOT, "%d of %d epochs done (%s %d/%d)%s", history.size(), totalEpochs, phase, phaseEpoch,
                 phaseEpochs, complete ? ", training complete" : "");
     }
 

@@ -132,8 +132,13 @@ public final class PthReader {
 
         WeightFile read() {
             List<String> names = new ArrayList<>();
-            for (ZipEntry entry : Collections.list(zip.entries())) {
-                names.add(entry.getName());
+            try {
+                for (ZipEntry entry : Collections.list(zip.entries())) {
+                    names.add(entry.getName());
+                }
+            } catch (IllegalArgumentException e) { // ZipFile decodes each name as it lists it (found by fuzzing)
+                throw FileProbe.bad(path + " is a damaged zip archive: the name of one of its entries is not valid UTF-8"
+                        + " (" + e.getMessage() + "); download or save the file again", e);
             }
             boolean torchScript = names.stream().anyMatch(n -> n.matches("[^/]+/constants\\.pkl") || n.matches(
                     "[^/]+/code/.*"));
@@ -247,6 +252,11 @@ public final class PthReader {
                     || !(id.get(3) instanceof String) || !(id.get(4) instanceof Long numel) || numel < 0) {
                 throw notTorch("a persistent id should be ('storage', storage type, key, location, numel), found "
                         + describe(pid));
+            }
+            if (numel > SafetensorsReader.MAX_TENSOR_BYTES / type.dtype().byteSize()) {
+                throw FileProbe.bad(path + " is corrupt or too large: its pickle declares storage '" + key + "' of "
+                        + numel + " elements of " + type.name() + ", more than the " + SafetensorsReader.MAX_TENSOR_BYTES
+                        + " bytes Tuna reads in one storage; download or save the file again");
             }
             StorageRef storage = new StorageRef(key, type, numel);
             StorageRef previous = storageRefs.putIfAbsent(key, storage);
