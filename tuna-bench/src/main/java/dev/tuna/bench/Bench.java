@@ -30,6 +30,8 @@ import java.util.Locale;
  *       loopback, with and without dynamic batching, and an overload run (see {@link ServeBench}).
  *   <li>{@code predict <model> <folder> [rounds] [batch]}: {@code tuna predict --csv}'s batched path
  *       against one single-image prediction per file, in images/s and as a ratio.
+ *   <li>{@code test-size <model.tuna> <training folder> <sizes...>}: validation error and loss of a trained
+ *       model at other input sizes (see {@link TestSizeBench}).
  * </ul>
  */
 public final class Bench {
@@ -42,7 +44,7 @@ public final class Bench {
      */
     public static void main(String[] args) {
         if (args.length == 0) {
-            System.err.println("usage: bench data|model|full|kernels|serve|predict [args...]");
+            System.err.println("usage: bench data|model|full|kernels|serve|predict|test-size [args...]");
             System.exit(1);
         }
         switch (args[0]) {
@@ -52,6 +54,7 @@ public final class Bench {
             case "kernels" -> KernelBench.run(args);
             case "serve" -> ServeBench.run(args);
             case "predict" -> PredictBench.run(args);
+            case "test-size" -> TestSizeBench.run(args);
             default -> {
                 System.err.println("unknown benchmark: " + args[0]);
                 System.exit(1);
