@@ -26,6 +26,8 @@ import java.util.Locale;
  *   <li>{@code kernels}: each of MobileNetV2's and ResNet-50's late 1×1 convolutions on the three
  *       routes Tuna has (libtorch's kernel, a matrix product, float64): error against float64 and
  *       time forward and forward+backward.
+ *   <li>{@code runtimes [model.tuna|arch] [images] [size] [rounds]}: the same model on libtorch and on ONNX
+ *       Runtime: batch-1 latency (median, p90) and batch-32 throughput, end to end.
  * </ul>
  */
 public final class Bench {
@@ -38,7 +40,7 @@ public final class Bench {
      */
     public static void main(String[] args) {
         if (args.length == 0) {
-            System.err.println("usage: bench data|model|full|kernels [args...]");
+            System.err.println("usage: bench data|model|full|kernels|runtimes [args...]");
             System.exit(1);
         }
         switch (args[0]) {
@@ -46,6 +48,7 @@ public final class Bench {
             case "model" -> ModelBench.run(args);
             case "full" -> FullBench.run(args);
             case "kernels" -> KernelBench.run(args);
+            case "runtimes" -> RuntimeBench.run(args);
             default -> {
                 System.err.println("unknown benchmark: " + args[0]);
                 System.exit(1);

@@ -32,7 +32,8 @@ import picocli.CommandLine.Parameters;
                 "  tuna predict flowers-resnet18.tuna photos/ --top-k 3 --json",
                 "  tuna predict flowers-resnet18.tuna photo.jpg --tta    (fast.ai test-time augmentation)"})
 final class PredictCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<model>", description = "A model artifact folder written by 'tuna train'.")
+    @Parameters(index = "0", paramLabel = "<model>", description = "A model folder written by 'tuna train', or an .onnx file from 'tuna export'"
+            + " (runs on ONNX Runtime).")
     Path model;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "<image|folder>", description = "Images or folders of images.")
@@ -59,7 +60,7 @@ final class PredictCommand implements Callable<Integer> {
         if (topK < 1) {
             throw TunaException.usage("--top-k must be at least 1; found " + topK + ".");
         }
-        engine.apply();
+        engine.applyFor(model);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> images = new ArrayList<>();
