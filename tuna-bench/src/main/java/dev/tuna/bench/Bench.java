@@ -32,6 +32,8 @@ import java.util.Locale;
  *       against one single-image prediction per file, in images/s and as a ratio.
  *   <li>{@code test-size <model.tuna> <training folder> <sizes...>}: validation error and loss of a trained
  *       model at other input sizes (see {@link TestSizeBench}).
+ *   <li>{@code runtimes [model.tuna|arch] [images] [size] [rounds]}: the same model on libtorch and on ONNX
+ *       Runtime: batch-1 latency (median, p90) and batch-32 throughput, end to end.
  * </ul>
  */
 public final class Bench {
@@ -44,7 +46,7 @@ public final class Bench {
      */
     public static void main(String[] args) {
         if (args.length == 0) {
-            System.err.println("usage: bench data|model|full|kernels|serve|predict|test-size [args...]");
+            System.err.println("usage: bench data|model|full|kernels|serve|predict|test-size|runtimes [args...]");
             System.exit(1);
         }
         switch (args[0]) {
@@ -55,6 +57,7 @@ public final class Bench {
             case "serve" -> ServeBench.run(args);
             case "predict" -> PredictBench.run(args);
             case "test-size" -> TestSizeBench.run(args);
+            case "runtimes" -> RuntimeBench.run(args);
             default -> {
                 System.err.println("unknown benchmark: " + args[0]);
                 System.exit(1);

@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
                 "  tuna evaluate flowers-resnet18.tuna flowers-test/ --json > result.json",
                 "  tuna evaluate flowers-resnet18.tuna flowers-test/ --tta    (fast.ai test-time augmentation)"})
 final class EvaluateCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<model>", description = "A model artifact folder written by 'tuna train'.")
+    @Parameters(index = "0", paramLabel = "<model>", description = "A model folder written by 'tuna train', or an .onnx file from 'tuna export'"
+            + " (runs on ONNX Runtime).")
     Path model;
 
     @Parameters(index = "1", paramLabel = "<folder>", description = "Labelled images, one sub-folder per class.")
@@ -48,7 +49,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        engine.apply();
+        engine.applyFor(model);
         PrintWriter out = spec.commandLine().getOut();
         try (Classifier classifier = Classifier.load(model)) {
             Evaluation.Result result = Evaluation.run(classifier, folder,

@@ -38,7 +38,8 @@ import picocli.CommandLine.Parameters;
                 "  tuna predict flowers-resnet18.tuna photos/ --csv predictions.csv --top-k 3",
                 "  tuna predict flowers-resnet18.tuna photo.jpg --tta    (fast.ai test-time augmentation)"})
 final class PredictCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "<model>", description = "A model artifact folder written by 'tuna train'.")
+    @Parameters(index = "0", paramLabel = "<model>", description = "A model folder written by 'tuna train', or an .onnx file from 'tuna export'"
+            + " (runs on ONNX Runtime).")
     Path model;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "<image|folder>", description = "Images or folders of images.")
@@ -83,7 +84,7 @@ final class PredictCommand implements Callable<Integer> {
             throw TunaException.usage((batchSize != null ? "--batch-size" : "--force") + " applies to --csv only;"
                     + " add --csv <file>, or leave it out.");
         }
-        engine.apply();
+        engine.applyFor(model);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> images = new ArrayList<>();
@@ -157,7 +158,7 @@ final class PredictCommand implements Callable<Integer> {
         if (batch < 1) {
             throw TunaException.usage("--batch-size must be at least 1; found " + batch + ".");
         }
-        engine.apply();
+        engine.applyFor(model);
         PrintWriter out = spec.commandLine().getOut();
         Path folder = inputs.get(0);
         Path file = OutputFiles.freshPath(csv, force);

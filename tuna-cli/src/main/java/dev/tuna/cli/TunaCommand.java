@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = TunaCommand.Version.class,
         description = "Fine-tune an ImageNet-pretrained CNN on a folder of labelled images.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, LrFindCommand.class,
-            DescribeCommand.class, DemoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, ExportCommand.class,
+            LrFindCommand.class, DescribeCommand.class, DemoCommand.class, ServeCommand.class,
+            CommandLine.HelpCommand.class},
         footer = {"", "Example:", "  tuna describe flowers/     summary of flowers/<class>/<image> + sample grid"})
 public final class TunaCommand implements Runnable {
     /** Exit code for success. */

@@ -383,8 +383,42 @@ class TrainEvaluatePredictTest {
     }
 
     @Test
+    void exportToOnnxThenPredictAndEvaluateOnOnnxRuntime() throws IOException {
+        Path onnx = dir.resolve("model.onnx");
+        Run export = tuna("export", model.toString(), "--onnx", onnx.toString());
+        assertThat(export.code()).as(export.err()).isZero();
+        assertThat(export.out()).contains("Wrote " + onnx, "2 classes", "32 px");
+        String image = dir.resolve("test/red/0.png").toString();
+        JsonObject libtorch = JsonParser.parseString(tuna("predict", model.toString(), image, "--json").out())
+                .getAsJsonObject().getAsJsonArray("predictions").get(0).getAsJsonObject();
+        Run onOnnx = tuna("predict", onnx.toString(), image, "--json");
+        assertThat(onOnnx.code()).as(onOnnx.err()).isZero();
+        JsonObject ort = JsonParser.parseString(onOnnx.out()).getAsJsonObject().getAsJsonArray("predictions").get(0)
+                .getAsJsonObject();
+        assertThat(ort.get("label")).isEqualTo(libtorch.get("label"));
+        assertThat(ort.get("probability").getAsDouble())
+                .isCloseTo(libtorch.get("probability").getAsDouble(), org.assertj.core.api.Assertions.within(1e-4));
+        JsonObject evaluated = JsonParser.parseString(tuna("evaluate", onnx.toString(), dir.resolve("test").toString(),
+                "--json").out()).getAsJsonObject();
+        JsonObject reference = JsonParser.parseString(tuna("evaluate", model.toString(),
+                dir.resolve("test").toString(), "--json").out()).getAsJsonObject();
+        assertThat(evaluated.get("confusion")).isEqualTo(reference.get("confusion"));
+
+        Run again = tuna("export", model.toString(), "--onnx", onnx.toString());
+        assertThat(again.code()).isEqualTo(TunaCommand.USAGE);
+        assertThat(again.err()).contains("already exists", "--force");
+        assertThat(tuna("export", model.toString(), "--onnx", onnx.toString(), "--force").code()).isZero();
+        Run notModel = tuna("export", image, "--onnx", dir.resolve("x.onnx").toString());
+        assertThat(notModel.code()).isEqualTo(TunaCommand.BAD_INPUT);
+        Path bogus = Files.writeString(dir.resolve("bogus.onnx"), "not a model");
+        Run bad = tuna("predict", bogus.toString(), image);
+        assertThat(bad.code()).isEqualTo(TunaCommand.BAD_INPUT);
+        assertThat(bad.err()).contains("bogus.onnx", "ONNX");
+    }
+
+    @Test
     void everyCommandHasHelpWithAnExample() {
-        for (String command : new String[] {"train", "evaluate", "predict", "lr-find", "describe", "demo"}) {
+        for (String command : new String[] {"train", "evaluate", "predict", "export", "lr-find", "describe", "demo"}) {
             Run help = tuna(command, "--help");
             assertThat(help.code()).isZero();
             assertThat(help.out()).as(command).contains("Example");

@@ -38,6 +38,27 @@ final class ArtifactJson {
             String weightsSha256) {
     }
 
+    /**
+     * The metadata alone, as {@code model.json} holds it but without the weights fields: what an ONNX
+     * export embeds ({@link #decodeMetadata} reads it back).
+     */
+    static String encodeMetadata(ArtifactMetadata meta) {
+        return encode(meta, null, 0, null);
+    }
+
+    /**
+     * Parses and checks what {@link #encodeMetadata} wrote.
+     *
+     * @param file where it was read from, for messages
+     * @param text the JSON
+     * @return the metadata
+     * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) saying what is wrong
+     */
+    static ArtifactMetadata decodeMetadata(Path file, String text) {
+        return decode(file, text, false).metadata();
+    }
+
+    /** {@code model.json}; without weight fields when {@code weightsFile} is null. */
     static String encode(ArtifactMetadata meta, String weightsFile, long weightsBytes, String weightsSha256) {
         JsonObject root = new JsonObject();
         root.addProperty("format", ModelArtifact.FORMAT);
@@ -62,9 +83,11 @@ final class ArtifactJson {
         meta.head().dropouts().forEach(dropouts::add);
         head.add("dropouts", dropouts);
         root.add("head", head);
-        root.addProperty("weightsFile", weightsFile);
-        root.addProperty("weightsBytes", weightsBytes);
-        root.addProperty("weightsSha256", weightsSha256);
+        if (weightsFile != null) {
+            root.addProperty("weightsFile", weightsFile);
+            root.addProperty("weightsBytes", weightsBytes);
+            root.addProperty("weightsSha256", weightsSha256);
+        }
         JsonObject versions = new JsonObject();
         versions.addProperty("tuna", meta.libraryVersions().tuna());
         versions.addProperty("djl", meta.libraryVersions().djl());
@@ -93,6 +116,10 @@ final class ArtifactJson {
      * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) saying what is wrong
      */
     static Parsed decode(Path file, String text) {
+        return decode(file, text, true);
+    }
+
+    private static Parsed decode(Path file, String text, boolean withWeights) {
         JsonElement parsed;
         try {
             parsed = JsonParser.parseString(text);
@@ -153,16 +180,16 @@ final class ArtifactJson {
         } catch (TunaException e) {
             throw bad(file + " has an invalid \"head\": " + e.getMessage() + " Export the model again.", e);
         }
-        String weightsFile = fields.string(fields.root, "weightsFile");
-        if (weightsFile.isEmpty() || weightsFile.contains("/") || weightsFile.contains("\\")
+        String weightsFile = withWeights ? fields.string(fields.root, "weightsFile") : "";
+        if (withWeights && (weightsFile.isEmpty() || weightsFile.contains("/") || weightsFile.contains("\\")
                 || weightsFile.equals(".") || weightsFile.equals("..")
-                || weightsFile.chars().anyMatch(Character::isISOControl)) {
+                || weightsFile.chars().anyMatch(Character::isISOControl))) {
             throw bad(file + " names the weights file \"" + printable(weightsFile) + "\"; expected a plain file name"
                     + " inside the model folder, such as \"" + ModelArtifact.WEIGHTS_FILE + "\"; export the model again");
         }
-        long weightsBytes = fields.longValue(fields.root, "weightsBytes", 0, Long.MAX_VALUE);
-        String sha = fields.string(fields.root, "weightsSha256");
-        if (!sha.matches("[0-9a-f]{64}")) {
+        long weightsBytes = withWeights ? fields.longValue(fields.root, "weightsBytes", 0, Long.MAX_VALUE) : 0;
+        String sha = withWeights ? fields.string(fields.root, "weightsSha256") : "";
+        if (withWeights && !sha.matches("[0-9a-f]{64}")) {
             throw bad(file + " has \"weightsSha256\": \"" + sha + "\"; expected 64 lowercase hex digits (a SHA-256);"
                     + " export the model again");
         }

@@ -1,12 +1,9 @@
 package dev.tuna.inference;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.tuna.TunaException;
 import dev.tuna.data.ImageDecoder;
 import dev.tuna.data.UnreadableImageException;
-import dev.tuna.internal.engine.Threads;
 import dev.tuna.model.LoadMode;
 import dev.tuna.model.Network;
 import dev.tuna.model.weights.WeightFile;
@@ -16,7 +13,7 @@ import dev.tuna.transform.Normalization;
 import dev.tuna.transform.RgbImage;
 import dev.tuna.transform.Tta;
 import java.awt.image.BufferedImage;
-import java.nio.FloatBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,12 +26,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A trained model ready to classify images: loaded from a {@link ModelArtifact} folder, it applies
- * exactly the input path of training's validation split (decode with EXIF orientation, presize,
- * centre square for {@code crop}, normalise) and returns softmax probabilities.
+ * A trained model ready to classify images: loaded from a {@link ModelArtifact} folder (run on libtorch)
+ * or from an {@code .onnx} file written by {@link OnnxExport} (run on ONNX Runtime, without libtorch), it
+ * applies exactly the input path of training's validation split (decode with EXIF orientation, presize,
+ * centre square for {@code crop}, normalise) and returns softmax probabilities. The image pipeline is the
+ * same Java code for both runtimes; only the network runs on a different engine
+ * ({@link ClassifierOptions#runtime()}).
  *
  * <pre>{@code
- * try (Classifier classifier = Classifier.load(Path.of("pets-model"))) {
+ * try (Classifier classifier = Classifier.load(Path.of("pets-model"))) {      // or "pets.onnx"
  *     Prediction p = classifier.predict(Path.of("cat.jpg"));
  *     System.out.println(p.label() + " " + p.probability());
  * }
@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Threads.</b> One instance may be shared by any number of threads: every call works in its own
  * native memory scope, and the network runs in evaluation mode, which changes no state. Forward
- * passes run concurrently (the PyTorch engine allows concurrent inference on one module); each also
- * uses PyTorch's own intra-op threads. Do not close the classifier while calls are running.
+ * passes run concurrently (the PyTorch engine allows concurrent inference on one module, ONNX Runtime
+ * concurrent runs of one session); each also uses the engine's own intra-op threads. Do not close the
+ * classifier while calls are running.
  *
  * <p>Owns native memory: close it when done.
  */
@@ -57,18 +58,16 @@ public final class Classifier implements AutoCloseable {
     private final ArtifactMetadata metadata;
     private final Normalization normalization;
     private final Tta tta;
-    private final NDManager manager;
-    private final Network network;
+    private final InferenceBackend backend;
     private final List<String> classes;
     private volatile boolean closed;
 
-    private Classifier(ModelArtifact artifact, ArtifactMetadata meta, ClassifierOptions options, NDManager manager,
-            Network network) {
+    private Classifier(ModelArtifact artifact, ArtifactMetadata meta, ClassifierOptions options,
+            InferenceBackend backend) {
         this.artifact = artifact;
         this.metadata = meta;
         this.options = options;
-        this.manager = manager;
-        this.network = network;
+        this.backend = backend;
         this.classes = meta.classes();
         this.decoder = ImageDecoder.withMaxPixels(options.maxPixels());
         this.pipeline = new InputPipeline(meta.inputSize(), meta.resizeMethod(), meta.padMode(), meta.normalization());
@@ -77,43 +76,84 @@ public final class Classifier implements AutoCloseable {
     }
 
     /**
-     * Loads a model folder with the default options.
+     * Loads a model folder or an exported {@code .onnx} file with the default options.
      *
-     * @param artifactDir the folder written by {@link ModelArtifact#write}
+     * @param model the folder written by {@link ModelArtifact#write}, or a file written by {@link OnnxExport}
      * @return the classifier
-     * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) when the folder is not a
-     *     valid model (see {@link ModelArtifact#read}) or its weights do not fit its description
+     * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) when the path is not a valid
+     *     model (see {@link ModelArtifact#read}) or its weights do not fit its description
      */
-    public static Classifier load(Path artifactDir) {
-        return load(artifactDir, ClassifierOptions.DEFAULTS);
+    public static Classifier load(Path model) {
+        return load(model, ClassifierOptions.DEFAULTS);
     }
 
     /**
-     * Loads a model folder.
+     * Loads a model folder or an exported {@code .onnx} file. With {@link ModelRuntime#AUTO} a folder runs on
+     * libtorch and a file on ONNX Runtime; {@link ModelRuntime#ONNX_RUNTIME} on a folder exports it in
+     * memory first.
      *
-     * @param artifactDir the folder written by {@link ModelArtifact#write}
-     * @param options the pixel limit and batch size
+     * @param model the folder written by {@link ModelArtifact#write}, or a file written by {@link OnnxExport}
+     * @param options the pixel limit, batch size and runtime
      * @return the classifier
-     * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) when the folder is not a
-     *     valid model (see {@link ModelArtifact#read}) or its weights do not fit its description
+     * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) when the path is not a valid
+     *     model (see {@link ModelArtifact#read}, and for ONNX: not an ONNX file, or one without Tuna's
+     *     metadata) or its weights do not fit its description; ({@link TunaException.Kind#USAGE}) for an
+     *     ONNX file with {@link ModelRuntime#LIBTORCH}
      */
-    public static Classifier load(Path artifactDir, ClassifierOptions options) {
+    public static Classifier load(Path model, ClassifierOptions options) {
+        Objects.requireNonNull(model, "model");
         Objects.requireNonNull(options, "options");
-        ModelArtifact artifact = ModelArtifact.read(artifactDir);
+        boolean file = Files.isRegularFile(model) || !Files.exists(model) && isOnnxName(model);
+        ModelRuntime runtime = options.runtime() == ModelRuntime.AUTO
+                ? (file ? ModelRuntime.ONNX_RUNTIME : ModelRuntime.LIBTORCH) : options.runtime();
+        if (runtime == ModelRuntime.LIBTORCH && file && isOnnxName(model)) {
+            throw TunaException.usage(model + " is an ONNX file, which runs on ONNX Runtime; load it with"
+                    + " ModelRuntime.AUTO or ONNX_RUNTIME, or pass the model folder it was exported from.");
+        }
+        if (runtime == ModelRuntime.ONNX_RUNTIME && file) {
+            return onOnnxRuntime(null, OrtBackend.open(model), options);
+        }
+        ModelArtifact artifact = ModelArtifact.read(model);
         ArtifactMetadata meta = artifact.metadata();
         WeightFile weights = WeightFiles.read(artifact.weightsFile());
+        if (runtime == ModelRuntime.ONNX_RUNTIME) {
+            byte[] onnx;
+            try (NDManager manager = NDManager.newBaseManager();
+                    Network network = Network.transfer(meta.architecture(), meta.head(), meta.classes().size(),
+                            meta.tfSamePadding(), manager, meta.seed())) {
+                network.load(weights, LoadMode.STRICT);
+                onnx = OnnxExport.toBytes(network, meta);
+            }
+            return onOnnxRuntime(artifact, OrtBackend.open(model, onnx), options);
+        }
         NDManager manager = NDManager.newBaseManager();
         try {
             Network network = Network.transfer(meta.architecture(), meta.head(), meta.classes().size(),
                     meta.tfSamePadding(), manager, meta.seed());
             network.load(weights, LoadMode.STRICT);
-            Classifier classifier = new Classifier(artifact, meta, options, manager, network);
+            Classifier classifier = new Classifier(artifact, meta, options, new TorchBackend(network, manager));
             classifier.warmUp();
-            LOG.debug("loaded {}: {}, {} classes, {} px input", artifactDir, meta.architecture().id(),
+            LOG.debug("loaded {}: {}, {} classes, {} px input", model, meta.architecture().id(),
                     meta.classes().size(), meta.inputSize());
             return classifier;
         } catch (RuntimeException | Error e) {
             manager.close();
+            throw e;
+        }
+    }
+
+    private static boolean isOnnxName(Path model) {
+        return model.getFileName() != null
+                && model.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
+    }
+
+    private static Classifier onOnnxRuntime(ModelArtifact artifact, OrtBackend backend, ClassifierOptions options) {
+        try {
+            Classifier classifier = new Classifier(artifact, backend.metadata(), options, backend);
+            classifier.warmUp();
+            return classifier;
+        } catch (RuntimeException | Error e) {
+            backend.close();
             throw e;
         }
     }
@@ -131,7 +171,7 @@ public final class Classifier implements AutoCloseable {
     public static Classifier view(Network network, ArtifactMetadata metadata, ClassifierOptions options) {
         Objects.requireNonNull(network, "network");
         return new Classifier(null, Objects.requireNonNull(metadata, "metadata"),
-                Objects.requireNonNull(options, "options"), null, network);
+                Objects.requireNonNull(options, "options"), new TorchBackend(network, null));
     }
 
     /** One forward pass on one thread before sharing, so that lazily built engine state exists. */
@@ -151,10 +191,25 @@ public final class Classifier implements AutoCloseable {
     /**
      * Returns the model folder that was loaded.
      *
-     * @return the artifact, or null for a {@link #view} of a network in memory
+     * @return the artifact, or null for a {@link #view} of a network in memory and for an {@code .onnx} file
      */
     public ModelArtifact artifact() {
         return artifact;
+    }
+
+    /**
+     * Returns the engine the network runs on.
+     *
+     * @return {@link ModelRuntime#LIBTORCH} or {@link ModelRuntime#ONNX_RUNTIME}
+     */
+    public ModelRuntime runtime() {
+        return backend.runtime();
+    }
+
+    /** The network, when it runs on libtorch (for {@link OnnxExport}). */
+    java.util.Optional<Network> network() {
+        return backend instanceof TorchBackend torch ? java.util.Optional.of(torch.network())
+                : java.util.Optional.empty();
     }
 
     /**
@@ -430,14 +485,8 @@ public final class Classifier implements AutoCloseable {
             int floats = pipeline.floatsPerImage();
             float[] input = new float[n * floats];
             IntStream.range(0, n).parallel().forEach(i -> pipeline.normalize(squares.get(i), input, i * floats));
-            Threads.noGrad();
-            float[] values;
-            int dimension;
-            try (NDManager scope = network.newManager()) {
-                NDArray pooled = network.pooledFeatures(nhwc(scope, input, n));
-                dimension = Math.toIntExact(pooled.getShape().get(1));
-                values = pooled.toFloatArray();
-            }
+            float[] values = backend.pooledFeatures(input, n, pipeline.size());
+            int dimension = values.length / n;
             List<float[]> rows = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 rows.add(java.util.Arrays.copyOfRange(values, i * dimension, (i + 1) * dimension));
@@ -546,41 +595,7 @@ public final class Classifier implements AutoCloseable {
         if (closed) {
             throw TunaException.usage("This classifier is closed; load the model again.");
         }
-        Threads.noGrad(); // callers' threads (a server's pool, Spark's tasks) may have autograd on
-        float[] logits;
-        try (NDManager scope = network.newManager()) {
-            logits = network.forward(nhwc(scope, input, n), false).toFloatArray();
-        }
-        int k = classes.size();
-        float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) {
-            out[i] = softmax(logits, i * k, k);
-        }
-        return out;
-    }
-
-    /** NHWC values seen as NCHW with channels-last strides: libtorch's fastest CPU layout. */
-    private NDArray nhwc(NDManager scope, float[] input, int n) {
-        int size = pipeline.size();
-        return scope.create(FloatBuffer.wrap(input), new Shape(n, size, size, 3)).transpose(0, 3, 1, 2);
-    }
-
-    private static float[] softmax(float[] logits, int offset, int k) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < k; j++) {
-            max = Math.max(max, logits[offset + j]);
-        }
-        double[] e = new double[k];
-        double sum = 0;
-        for (int j = 0; j < k; j++) {
-            e[j] = Math.exp(logits[offset + j] - max);
-            sum += e[j];
-        }
-        float[] p = new float[k];
-        for (int j = 0; j < k; j++) {
-            p[j] = (float) (e[j] / sum);
-        }
-        return p;
+        return backend.probabilities(input, n, pipeline.size());
     }
 
     /** Frees the network's native memory. Calls still running must finish first. */
@@ -588,10 +603,7 @@ public final class Classifier implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            if (manager != null) { // a view leaves its network to the owner
-                network.close();
-                manager.close();
-            }
+            backend.close();
         }
     }
 }

@@ -13,9 +13,10 @@ import dev.tuna.data.ImageDecoder;
  * @param maxPixels the largest image (width × height, read from the header) that is decoded; larger
  *     ones are refused with {@link InvalidImageException}
  * @param batchSize how many images {@link Classifier#predictBatch} runs through the network at once
+ * @param runtime the engine that runs the network ({@link ModelRuntime#AUTO}: by what the path is)
  */
-public record ClassifierOptions(long maxPixels, int batchSize) {
-    /** {@link ImageDecoder#DEFAULT_MAX_PIXELS} pixels, batches of 32. */
+public record ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runtime) {
+    /** {@link ImageDecoder#DEFAULT_MAX_PIXELS} pixels, batches of 32, the runtime chosen by the path. */
     public static final ClassifierOptions DEFAULTS = new ClassifierOptions(ImageDecoder.DEFAULT_MAX_PIXELS, 32);
 
     /**
@@ -23,9 +24,11 @@ public record ClassifierOptions(long maxPixels, int batchSize) {
      *
      * @param maxPixels the largest width × height decoded
      * @param batchSize images per forward pass in {@link Classifier#predictBatch}
+     * @param runtime the engine that runs the network
      * @throws TunaException ({@link TunaException.Kind#USAGE}) for a non-positive value
      */
     public ClassifierOptions {
+        java.util.Objects.requireNonNull(runtime, "runtime");
         if (maxPixels < 1) {
             throw TunaException.usage("The pixel limit must be positive; found " + maxPixels + ".");
         }
@@ -35,13 +38,23 @@ public record ClassifierOptions(long maxPixels, int batchSize) {
     }
 
     /**
+     * Options with the runtime chosen by the path ({@link ModelRuntime#AUTO}).
+     *
+     * @param maxPixels the largest width × height decoded
+     * @param batchSize images per forward pass in {@link Classifier#predictBatch}
+     */
+    public ClassifierOptions(long maxPixels, int batchSize) {
+        this(maxPixels, batchSize, ModelRuntime.AUTO);
+    }
+
+    /**
      * Returns these options with another pixel limit.
      *
      * @param newMaxPixels the largest width × height decoded
      * @return the options
      */
     public ClassifierOptions withMaxPixels(long newMaxPixels) {
-        return new ClassifierOptions(newMaxPixels, batchSize);
+        return new ClassifierOptions(newMaxPixels, batchSize, runtime);
     }
 
     /**
@@ -51,6 +64,16 @@ public record ClassifierOptions(long maxPixels, int batchSize) {
      * @return the options
      */
     public ClassifierOptions withBatchSize(int newBatchSize) {
-        return new ClassifierOptions(maxPixels, newBatchSize);
+        return new ClassifierOptions(maxPixels, newBatchSize, runtime);
+    }
+
+    /**
+     * Returns these options with another runtime.
+     *
+     * @param newRuntime the engine that runs the network
+     * @return the options
+     */
+    public ClassifierOptions withRuntime(ModelRuntime newRuntime) {
+        return new ClassifierOptions(maxPixels, batchSize, newRuntime);
     }
 }

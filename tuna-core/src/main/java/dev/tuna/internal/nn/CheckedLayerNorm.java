@@ -35,6 +35,26 @@ final class CheckedLayerNorm extends AbstractBlock {
         this.bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BETA).build());
     }
 
+    /** The epsilon added to the variance. */
+    float eps() {
+        return eps;
+    }
+
+    /** Whether the layer normalises axis 1 of a feature map (else the last axis). */
+    boolean channelsFirst() {
+        return channelsFirst;
+    }
+
+    /** The scale parameter. */
+    Parameter weight() {
+        return weight;
+    }
+
+    /** The shift parameter. */
+    Parameter bias() {
+        return bias;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params) {

@@ -46,6 +46,16 @@ public final class ObservedBatchNorm extends AbstractBlock {
         this.observer = observer;
     }
 
+    /**
+     * Returns one of the wrapped batch norm's parameters by its DJL name.
+     *
+     * @param djlName {@code gamma}, {@code beta}, {@code runningMean} or {@code runningVar}
+     * @return the parameter
+     */
+    Parameter parameter(String djlName) {
+        return norm.getParameters().get(djlName);
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params) {

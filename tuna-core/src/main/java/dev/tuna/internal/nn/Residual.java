@@ -33,6 +33,21 @@ public final class Residual extends AbstractBlock {
         this.relu = relu;
     }
 
+    /** The residual branch. */
+    Block main() {
+        return main;
+    }
+
+    /** The shortcut's block, or null for the identity. */
+    Block shortcut() {
+        return shortcut;
+    }
+
+    /** Whether a ReLU follows the sum. */
+    boolean relu() {
+        return relu;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params) {

@@ -34,6 +34,16 @@ final class SqueezeExcitation extends AbstractBlock {
         this.squeeze = squeeze;
     }
 
+    /** The reducing 1×1 convolution. */
+    Block fc1() {
+        return fc1;
+    }
+
+    /** The expanding 1×1 convolution. */
+    Block fc2() {
+        return fc2;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params) {

@@ -42,6 +42,16 @@ public final class TfSamePad extends AbstractBlock {
         return new int[] {(int) (total / 2), (int) (total - total / 2)};
     }
 
+    /** The kernel of the convolution this padding is for. */
+    int kernel() {
+        return kernel;
+    }
+
+    /** The stride of the convolution this padding is for. */
+    int stride() {
+        return stride;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params) {

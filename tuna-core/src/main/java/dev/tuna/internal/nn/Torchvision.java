@@ -2,14 +2,11 @@ package dev.tuna.internal.nn;
 
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
-import ai.djl.nn.LambdaBlock;
-import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
@@ -94,8 +91,8 @@ public final class Torchvision {
     }
 
     /** A parameter-free pooling layer computed through {@link Numerics}. */
-    private static Block pool(Numerics.Kind kind, UnaryOperator<NDArray> op) {
-        return new LambdaBlock(list -> new NDList(Numerics.current().pool(kind, list.singletonOrThrow(), op)));
+    private static Block pool(Op.Kind what, Numerics.Kind kind, UnaryOperator<NDArray> op) {
+        return new Op(what, list -> new NDList(Numerics.current().pool(kind, list.singletonOrThrow(), op)));
     }
 
     private Block batchNorm(String name) {
@@ -126,12 +123,17 @@ public final class Torchvision {
 
     /** A parameter-free permutation of the axes (a view). */
     private static Block permute(int... axes) {
-        return new LambdaBlock(list -> new NDList(list.singletonOrThrow().transpose(axes)));
+        return new Op(Op.Kind.PERMUTE, list -> new NDList(list.singletonOrThrow().transpose(axes)), axes);
     }
 
     /** A smooth activation computed through {@link Numerics}. */
-    private static Block activation(UnaryOperator<NDArray> op) {
-        return new LambdaBlock(list -> new NDList(Numerics.current().activation(list.singletonOrThrow(), op)));
+    private static Block activation(Op.Kind what, UnaryOperator<NDArray> op) {
+        return new Op(what, list -> new NDList(Numerics.current().activation(list.singletonOrThrow(), op)));
+    }
+
+    /** ReLU, as DJL's ReLU block computes it, named for {@link OnnxGraph}. */
+    private static Block relu() {
+        return new Op(Op.Kind.RELU, list -> new NDList(Activation.relu(list.singletonOrThrow())));
     }
 
     /**
@@ -160,7 +162,7 @@ public final class Torchvision {
      */
     public SequentialBlock classifier(ClassifierLayout layout, int classes) {
         SequentialBlock net = new Chain();
-        net.add(pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d));
+        net.add(pool(Op.Kind.GLOBAL_AVG_POOL, Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d));
         layout.norm().ifPresent(name -> net.add(layerNorm(name, false)));
         if (layout.dropout() > 0) {
             net.add(Dropout.builder().optRate(layout.dropout()).build());
@@ -203,8 +205,8 @@ public final class Torchvision {
         SequentialBlock body = new Chain();
         body.add(conv("conv1", 64, 7, 2, 3, 1, false));
         body.add(batchNorm("bn1"));
-        body.add(Activation.reluBlock());
-        body.add(pool(Numerics.Kind.MAX_POOL, Numerics::stemMaxPool));
+        body.add(relu());
+        body.add(pool(Op.Kind.STEM_MAX_POOL, Numerics.Kind.MAX_POOL, Numerics::stemMaxPool));
         int expansion = bottleneck ? 4 : 1;
         int inplanes = 64;
         int[] planes = {64, 128, 256, 512};
@@ -216,14 +218,14 @@ public final class Torchvision {
                 SequentialBlock main = new Chain();
                 if (bottleneck) {
                     main.add(conv(prefix + ".conv1", width, 1, 1, 0, 1, false)).add(batchNorm(prefix + ".bn1"))
-                            .add(Activation.reluBlock())
+                            .add(relu())
                             .add(conv(prefix + ".conv2", width, 3, stride, 1, 1, false)).add(batchNorm(prefix + ".bn2"))
-                            .add(Activation.reluBlock())
+                            .add(relu())
                             .add(conv(prefix + ".conv3", width * expansion, 1, 1, 0, 1, false))
                             .add(batchNorm(prefix + ".bn3"));
                 } else {
                     main.add(conv(prefix + ".conv1", width, 3, stride, 1, 1, false)).add(batchNorm(prefix + ".bn1"))
-                            .add(Activation.reluBlock())
+                            .add(relu())
                             .add(conv(prefix + ".conv2", width, 3, 1, 1, 1, false)).add(batchNorm(prefix + ".bn2"));
                 }
                 Block shortcut = null;
@@ -324,7 +326,7 @@ public final class Torchvision {
                         .add(permute(0, 2, 3, 1))
                         .add(layerNorm(prefix + ".block.2", false))
                         .add(linear(prefix + ".block.3", 4 * width, true, CONVNEXT_INIT))
-                        .add(activation(Activation::gelu))
+                        .add(activation(Op.Kind.GELU, Activation::gelu))
                         .add(linear(prefix + ".block.5", width, true, CONVNEXT_INIT))
                         .add(permute(0, 3, 1, 2))
                         .add(scale)
@@ -353,7 +355,7 @@ public final class Torchvision {
         return new Chain()
                 .add(paddedConv(prefix + ".0", out, kernel, stride, groups))
                 .add(batchNorm(prefix + ".1"))
-                .add(activation(Torchvision::silu));
+                .add(activation(Op.Kind.SILU, Torchvision::silu));
     }
 
     /** torchvision's {@code _make_divisible(v, 8)}: the nearest multiple of 8, at least 8 and ≥ 90% of v. */
@@ -432,12 +434,9 @@ public final class Torchvision {
             throw new IllegalArgumentException("need " + (hidden.size() + 1) + " dropout rates, got " + dropouts.size());
         }
         SequentialBlock head = new Chain();
-        head.add(new ParallelBlock(
-                list -> new NDList(NDArrays.concat(new NDList(list.get(0).singletonOrThrow(),
-                        list.get(1).singletonOrThrow()), 1)),
-                List.of(pool(Numerics.Kind.MAX_POOL, Pool::globalMaxPool2d),
-                        pool(Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d))));
-        head.add(Blocks.batchFlattenBlock());
+        head.add(new Concat(List.of(pool(Op.Kind.GLOBAL_MAX_POOL, Numerics.Kind.MAX_POOL, Pool::globalMaxPool2d),
+                        pool(Op.Kind.GLOBAL_AVG_POOL, Numerics.Kind.AVG_POOL, Pool::globalAvgPool2d))));
+        head.add(new Op(Op.Kind.FLATTEN, list -> new NDList(Blocks.batchFlatten(list.singletonOrThrow()))));
         for (int i = 0; i <= hidden.size(); i++) {
             head.add(batchNorm("head.bn" + i, 1e-3f)); // fast.ai: the head's batch norms start with bias 1e-3
             float rate = dropouts.get(i);
@@ -447,7 +446,7 @@ public final class Torchvision {
             boolean last = i == hidden.size();
             head.add(linear("head.fc" + i, last ? classes : hidden.get(i), false, ParameterInit.kaimingFanIn()));
             if (!last) {
-                head.add(Activation.reluBlock());
+                head.add(relu());
             }
         }
         return head;
