@@ -80,6 +80,8 @@ public final class PredictionServer implements AutoCloseable {
     private final ServeMetrics metrics;
     private final Semaphore decoding;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** The most of a refused body read and discarded before answering (see {@link #swallow}). */
+    static final long SWALLOW_BYTES = 2L << 20;
     private volatile boolean draining;
     private boolean closing;
     private Javalin app;
@@ -288,6 +290,7 @@ public final class PredictionServer implements AutoCloseable {
     private byte[] body(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > options.maxBodyBytes()) {
+            swallow(ctx);
             throw tooLarge(declared + " bytes");
         }
         byte[] bytes;
@@ -300,8 +303,15 @@ public final class PredictionServer implements AutoCloseable {
                 try (InputStream in = file.content()) {
                     bytes = readAtMost(in);
                 }
+                if (bytes == null) {
+                    throw tooLarge("more");
+                }
             } else {
                 bytes = readAtMost(ctx.req().getInputStream());
+                if (bytes == null) {
+                    swallow(ctx);
+                    throw tooLarge("more");
+                }
             }
         } catch (IOException e) {
             throw new ApiException(ErrorKind.BAD_REQUEST, "Cannot read the request body: " + e.getMessage() + ".");
@@ -316,6 +326,7 @@ public final class PredictionServer implements AutoCloseable {
         } catch (RuntimeException e) {
             String message = e.getMessage() + " " + (e.getCause() == null ? "" : e.getCause().getMessage());
             if (message.toLowerCase(Locale.ROOT).contains("exceeds") || message.contains("413")) {
+                swallow(ctx);
                 throw tooLarge("more");
             }
             throw new ApiException(ErrorKind.BAD_REQUEST, "Cannot read the multipart form: " + e.getMessage()
@@ -328,12 +339,29 @@ public final class PredictionServer implements AutoCloseable {
         return files.get(0);
     }
 
+    /** The stream's bytes, or null when there are more than {@link ServeOptions#maxBodyBytes()}. */
     private byte[] readAtMost(InputStream in) throws IOException {
         byte[] bytes = in.readNBytes((int) options.maxBodyBytes() + 1);
-        if (bytes.length > options.maxBodyBytes()) {
-            throw tooLarge("more");
+        return bytes.length > options.maxBodyBytes() ? null : bytes;
+    }
+
+    /**
+     * Reads and discards what is left of a refused request's body, up to {@link #SWALLOW_BYTES}, so that a
+     * client still sending it reads the 413 instead of a reset connection (Tomcat's maxSwallowSize does the
+     * same); a larger rest is left, and the connection closes.
+     */
+    private static void swallow(Context ctx) {
+        try {
+            InputStream in = ctx.req().getInputStream();
+            byte[] sink = new byte[8192];
+            long left = SWALLOW_BYTES;
+            int n;
+            while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // the answer is a refusal either way; a connection that fails here is closed by Jetty
         }
-        return bytes;
     }
 
     private ApiException tooLarge(String found) {
