@@ -64,6 +64,7 @@ public record DatasetSummary(
      * @param cacheBytes size of the presized cache in bytes
      * @param cacheOnDisk whether the cache is a memory-mapped file rather than memory
      * @param decodeSeconds wall time of decoding and presizing
+     * @param formats usable images per format
      */
     public DatasetSummary {
         classes = List.copyOf(classes);

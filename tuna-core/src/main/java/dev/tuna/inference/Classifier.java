@@ -449,7 +449,11 @@ public final class Classifier implements AutoCloseable {
             }
         }
 
-        /** Whether the input was used. @return true when {@link #value()} is present */
+        /**
+         * Whether the input was used.
+         *
+         * @return true when {@link #value()} is present
+         */
         public boolean ok() {
             return error == null;
         }

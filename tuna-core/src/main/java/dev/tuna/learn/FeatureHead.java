@@ -91,32 +91,62 @@ public final class FeatureHead implements AutoCloseable {
             Splitter.random(validPct, seed); // validates the fraction
         }
 
-        /** @param value epochs @return a copy with them */
+        /**
+         * Returns a copy with another value.
+         *
+         * @param value epochs
+         * @return a copy with them
+         */
         public Settings withEpochs(int value) {
             return new Settings(value, validPct, seed, batchSize, baseLr, labelSmoothing);
         }
 
-        /** @param value the validation fraction @return a copy with it */
+        /**
+         * Returns a copy with another value.
+         *
+         * @param value the validation fraction
+         * @return a copy with it
+         */
         public Settings withValidPct(double value) {
             return new Settings(epochs, value, seed, batchSize, baseLr, labelSmoothing);
         }
 
-        /** @param value the seed @return a copy with it */
+        /**
+         * Returns a copy with another value.
+         *
+         * @param value the seed
+         * @return a copy with it
+         */
         public Settings withSeed(long value) {
             return new Settings(epochs, validPct, value, batchSize, baseLr, labelSmoothing);
         }
 
-        /** @param value the batch size @return a copy with it */
+        /**
+         * Returns a copy with another value.
+         *
+         * @param value the batch size
+         * @return a copy with it
+         */
         public Settings withBatchSize(int value) {
             return new Settings(epochs, validPct, seed, value, baseLr, labelSmoothing);
         }
 
-        /** @param value the base learning rate @return a copy with it */
+        /**
+         * Returns a copy with another value.
+         *
+         * @param value the base learning rate
+         * @return a copy with it
+         */
         public Settings withBaseLr(double value) {
             return new Settings(epochs, validPct, seed, batchSize, value, labelSmoothing);
         }
 
-        /** @param value the label smoothing @return a copy with it */
+        /**
+         * Returns a copy with another value.
+         *
+         * @param value the label smoothing
+         * @return a copy with it
+         */
         public Settings withLabelSmoothing(double value) {
             return new Settings(epochs, validPct, seed, batchSize, baseLr, value);
         }
@@ -307,17 +337,29 @@ public final class FeatureHead implements AutoCloseable {
         return Predictions.of(classes, validPaths, probabilities, validTargets);
     }
 
-    /** Returns the epoch table. @return one frozen-phase record per epoch */
+    /**
+     * Returns the epoch table.
+     *
+     * @return one frozen-phase record per epoch
+     */
     public List<EpochRecord> history() {
         return List.copyOf(history);
     }
 
-    /** Returns the classes, sorted. @return the vocabulary of the rows' labels */
+    /**
+     * Returns the classes, sorted.
+     *
+     * @return the vocabulary of the rows' labels
+     */
     public List<String> classes() {
         return classes;
     }
 
-    /** Returns how many rows trained. @return the training side of the split */
+    /**
+     * Returns how many rows trained.
+     *
+     * @return the training side of the split
+     */
     public int trainSize() {
         return train.length;
     }
