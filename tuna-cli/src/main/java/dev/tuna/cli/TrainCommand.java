@@ -48,7 +48,9 @@ import picocli.CommandLine.Parameters;
                 "  tuna train flowers/ --augment --min-scale 0.35 --mixup --epochs 8    (fast.ai aug_transforms, MixUp)",
                 "  tuna train flowers/ --cutmix 1.0 --progressive 128:2 --size 224    (CutMix; 2 epochs at 128 px first)",
                 "  tuna train flowers/ --early-stop 2:0.01 --save-best --log-csv train.csv",
-                "  tuna train flowers/ --budget 15m --test flowers-test/    (Tuna chooses the recipe for 15 minutes)"})
+                "  tuna train flowers/ --budget 15m --test flowers-test/    (Tuna chooses the recipe for 15 minutes)",
+                "  tuna train --features flowers-features/ --epochs 3 --out flowers.tuna    (the head on features"
+                        + " from Spark's Featurize)"})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "<folder>",
             description = "Training images, one sub-folder per class (or --features instead).")
