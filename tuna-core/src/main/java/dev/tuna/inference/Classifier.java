@@ -476,7 +476,9 @@ public final class Classifier implements AutoCloseable {
      * The pooled body features of many encoded images: the body in evaluation mode on exactly the input
      * {@link #predict(byte[])} would use, then the head's concat pooling; the rows a Keras-style frozen
      * phase trains the head on ({@code Learner.pooledFeatures}). Decoded in parallel, run
-     * {@link ClassifierOptions#batchSize()} images at a time; an unusable image gets its reason.
+     * {@link ClassifierOptions#batchSize()} images at a time; an unusable image gets its reason. A short
+     * batch is padded to the full batch size, so an image's features do not depend on the other inputs of
+     * the call; they equal {@code Learner.pooledFeatures}'s for a loader of the same batch size.
      *
      * @param encoded image files' bytes (any format {@link dev.tuna.data.ImageFormat} recognises)
      * @return one outcome per input, in the same order: {@code 2 × body channels} floats each
@@ -486,11 +488,18 @@ public final class Classifier implements AutoCloseable {
             if (closed) {
                 throw TunaException.usage("This classifier is closed; load the model again.");
             }
+            // always a full batch (the last image repeated): libtorch picks kernels by shape, and a lone
+            // image's features differ from a batch's by ~2e-5; a fixed shape makes them independent of
+            // which images (and how many) shared the call, as Learner.pooledFeatures does
             int floats = pipeline.floatsPerImage();
-            float[] input = new float[n * floats];
+            int padded = Math.max(n, options.batchSize());
+            float[] input = new float[padded * floats];
             IntStream.range(0, n).parallel().forEach(i -> pipeline.normalize(squares.get(i), input, i * floats));
-            float[] values = backend.pooledFeatures(input, n, pipeline.size());
-            int dimension = values.length / n;
+            for (int i = n; i < padded; i++) {
+                System.arraycopy(input, (n - 1) * floats, input, i * floats, floats);
+            }
+            float[] values = backend.pooledFeatures(input, padded, pipeline.size());
+            int dimension = values.length / padded;
             List<float[]> rows = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 rows.add(java.util.Arrays.copyOfRange(values, i * dimension, (i + 1) * dimension));

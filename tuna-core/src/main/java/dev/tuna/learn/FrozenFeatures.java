@@ -2,6 +2,7 @@ package dev.tuna.learn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.tuna.data.Batch;
 import dev.tuna.data.BatchIterator;
@@ -53,7 +54,7 @@ final class FrozenFeatures {
         try (BatchIterator batches = loader.iterate(manager, 0)) {
             while (batches.hasNext()) {
                 try (Batch batch = batches.next()) {
-                    NDArray pooled = network.pooledFeatures(batch.images());
+                    NDArray pooled = network.pooledFeatures(fullBatch(batch.images(), loader.batchSize()));
                     dimension = Math.toIntExact(pooled.getShape().get(1));
                     float[] values = pooled.toFloatArray();
                     int[] positions = batch.items();
@@ -64,6 +65,26 @@ final class FrozenFeatures {
             }
         }
         return dimension;
+    }
+
+    /**
+     * A short last batch padded to {@code batchSize} images with copies of its last image. libtorch picks
+     * its convolution kernels by shape (on x86 a lone image runs other kernels than a batch, about 2e-5
+     * apart after MobileNetV2's body), so a fixed shape makes an image's features independent of how
+     * many images shared its batch: the same rows as {@code Classifier.featuresEach} with that batch size.
+     *
+     * @param images {@code [n, 3, h, w]} with channels-last strides, as the loader makes them
+     * @param batchSize the loader's batch size
+     * @return {@code [max(n, batchSize), 3, h, w]}, channels-last strides; the caller reads the first n rows
+     */
+    static NDArray fullBatch(NDArray images, int batchSize) {
+        long n = images.getShape().get(0);
+        if (n >= batchSize) {
+            return images;
+        }
+        NDArray nhwc = images.transpose(0, 2, 3, 1); // back to the contiguous layout the loader filled
+        NDArray copies = nhwc.get(new NDIndex((n - 1) + ":" + n)).repeat(0, batchSize - n);
+        return nhwc.concat(copies, 0).transpose(0, 3, 1, 2);
     }
 
     /** The features of a training batch's items, in the batch's manager. */

@@ -13,12 +13,17 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.function.Function;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.execution.datasources.HadoopFsRelation;
+import org.apache.spark.sql.execution.datasources.LogicalRelation;
+import org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -68,16 +73,41 @@ public final class TunaSpark {
 
     /**
      * Reads every file under a folder (recursively) or matching a glob with Spark's {@code binaryFile}
-     * source. Hidden files (names starting with '.' or '_') are skipped, as Spark skips them.
+     * source. Hidden files (names starting with '.' or '_') are skipped, as Spark skips them. Spark's file
+     * sources give a 0-byte file no split and so no row; this adds those files back, with empty content, so
+     * that {@link #predict} and {@link #features} report them ("empty file (0 bytes)") instead of dropping
+     * them. They come from the listing Spark has already made on the driver: no second listing, no job.
      *
      * @param spark the session
      * @param input a folder or a glob, on any file system Spark reaches ({@code file:}, {@code hdfs:}, {@code s3a:})
-     * @return columns {@code path, modificationTime, length, content}
+     * @return columns {@code path, modificationTime, length, content}: one row per file
      */
     public static Dataset<Row> readImages(SparkSession spark, String input) {
         boolean glob = input.indexOf('*') >= 0 || input.indexOf('?') >= 0 || input.indexOf('[') >= 0
                 || input.indexOf('{') >= 0;
-        return spark.read().format("binaryFile").option("recursiveFileLookup", Boolean.toString(!glob)).load(input);
+        Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", Boolean.toString(!glob))
+                .load(input);
+        List<Row> empty = new ArrayList<>();
+        for (FileStatus status : listedFiles(files)) {
+            if (status.getLen() == 0) {
+                empty.add(RowFactory.create(status.getPath().toString(),
+                        new java.sql.Timestamp(status.getModificationTime()), 0L, new byte[0]));
+            }
+        }
+        return empty.isEmpty() ? files : files.union(spark.createDataFrame(empty, files.schema()));
+    }
+
+    /** The files Spark listed for a file-source Dataset (its driver-side index), or none for other plans. */
+    private static List<FileStatus> listedFiles(Dataset<Row> files) {
+        List<FileStatus> out = new ArrayList<>();
+        LogicalPlan plan = files.queryExecution().analyzed();
+        for (LogicalPlan leaf : CollectionConverters.asJava(plan.collectLeaves())) {
+            if (leaf instanceof LogicalRelation relation && relation.relation() instanceof HadoopFsRelation fs
+                    && fs.location() instanceof PartitioningAwareFileIndex index) {
+                out.addAll(CollectionConverters.asJava(index.allFiles()));
+            }
+        }
+        return out;
     }
 
     /**

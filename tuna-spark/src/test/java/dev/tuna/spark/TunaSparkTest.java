@@ -94,6 +94,8 @@ class TunaSparkTest {
         Files.writeString(junk.resolve("mixed/notes.txt"), "not an image\n");
         Files.write(junk.resolve("mixed/truncated.jpg"), java.util.Arrays.copyOf(Files.readAllBytes(aJpeg), 200));
         Files.write(junk.resolve("mixed/empty.jpg"), new byte[0]);
+        Files.write(junk.resolve("mixed/empty too.jpg"), new byte[0]); // spaces: the path as Spark writes it
+        Files.copy(aJpeg, junk.resolve("mixed/good too.jpg"));
 
         PretrainedWeights mobilenet = PretrainedWeights.MOBILENET_V2_TFLITE;
         base = tmp.resolve("base.tuna");
@@ -179,17 +181,25 @@ class TunaSparkTest {
         int code = Predict.run(spark, new PrintWriter(said, true), new PrintWriter(said, true), "--model",
                 single.toString(), "--input", junk.toString(), "--output", out.toString(), "--format", "csv");
         assertThat(code).as(said.toString()).isZero();
-        // Spark's file sources give a 0-byte file no split, so empty.jpg gets no row at all (README says so)
-        assertThat(said.toString()).contains("Predicted 2 files (2 could not be read as images");
+        // Spark's file sources give a 0-byte file no split; readImages adds such files back from Spark's listing
+        assertThat(said.toString()).contains("Predicted 3 files (4 could not be read as images");
         Map<String, Row> byName = new HashMap<>();
+        List<String> paths = new java.util.ArrayList<>();
         for (Row row : spark.read().option("header", "true").csv(out.toString()).collectAsList()) {
             byName.put(name(row.getAs("path")), row);
+            paths.add(row.getAs("path"));
         }
-        assertThat(byName).containsOnlyKeys("good.jpg", "also-good.jpg", "notes.txt", "truncated.jpg");
-        for (String bad : List.of("notes.txt", "truncated.jpg")) {
+        assertThat(byName).containsOnlyKeys("good.jpg", "also-good.jpg", "notes.txt", "truncated.jpg", "empty.jpg",
+                "empty too.jpg", "good too.jpg");
+        for (String bad : List.of("notes.txt", "truncated.jpg", "empty.jpg", "empty too.jpg")) {
             assertThat((String) byName.get(bad).getAs("error")).as(bad).isNotBlank();
             assertThat((String) byName.get(bad).getAs("label")).as(bad).isNull();
         }
+        assertThat((String) byName.get("empty.jpg").getAs("error")).contains("empty file (0 bytes)");
+        // the added rows name their files the way binaryFile names the others
+        String good = paths.stream().filter(p -> p.endsWith("/good too.jpg")).findFirst().orElseThrow();
+        String empty = paths.stream().filter(p -> p.endsWith("/empty too.jpg")).findFirst().orElseThrow();
+        assertThat(empty.replace("empty too.jpg", "good too.jpg")).isEqualTo(good);
         assertThat((String) byName.get("good.jpg").getAs("error")).isNull();
         assertThat((String) byName.get("good.jpg").getAs("top_k")).startsWith("[{\"label\":");
     }
@@ -229,9 +239,9 @@ class TunaSparkTest {
         }
         System.out.println("largest feature difference, Spark vs single JVM: " + worst + " (largest feature " + largest
                 + ")");
-        // batches of other images (and a last batch of another size) run other kernels: float32 rounding of
-        // about 2e-5 after 50 layers, far from the 1e-2 and more that a different input pixel or body gives
-        assertThat(worst).isLessThan(5e-5);
+        // both sides run full batches of BATCH images (a short one padded): libtorch's kernels depend on the
+        // batch shape only, so Spark's partitioning cannot move a feature (a lone image used to differ by 2.2e-5)
+        assertThat(worst).isLessThanOrEqualTo(1e-5);
 
         // the head trained on the driver from Spark's features is frozen-bn's cached phase, step for step
         Path fromFeatures = tmp.resolve("from-features.tuna");
