@@ -295,7 +295,10 @@ final class TrainCommand implements Callable<Integer> {
             if (recipe != null) {
                 builder.recipe(recipe);
             }
-            Budget.Guard guard = clock != null ? clock.guard(recipe) : null;
+            Budget.Guard guard = clock != null ? clock.guard(recipe, line -> {
+                console.println(line);
+                console.flush();
+            }) : null;
             boolean testTta = recipe != null ? recipe.tta() : tta;
             try (Learner learner = builder.build()) {
                 if (guard != null) {
@@ -336,6 +339,9 @@ final class TrainCommand implements Callable<Integer> {
                 learner.fit(plan, checkpoints, resume);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 console.printf(Locale.ROOT, "Trained in %.1f s%n", seconds);
+                if (guard != null) {
+                    recipe = guard.recipe(); // as re-planned when the full-size stage started
+                }
                 if (guard != null && guard.stopped()) {
                     console.printf(Locale.ROOT, "Stopped after %d epochs to stay within the budget of %s (this machine"
                             + " ran slower than measured).%n", learner.history().size(), budget);

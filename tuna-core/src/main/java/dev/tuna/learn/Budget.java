@@ -149,9 +149,8 @@ public final class Budget {
         ImageList list = spec.scan();
         Split split = spec.splitter().split(list.items());
         int testImages = test == null ? 0 : ImageFolder.from(test).scan().items().size();
-        work = new Workload(split.train().length, split.valid().length, testImages, spec.batchSize());
-        speed = Throughput.measure(spec, architecture, tfSamePadding, list.classes().size());
-        return choose(work, speed);
+        return choose(new Workload(split.train().length, split.valid().length, testImages, spec.batchSize()),
+                Throughput.measure(spec, architecture, tfSamePadding, list.classes().size()));
     }
 
     /**
@@ -178,7 +177,8 @@ public final class Budget {
     }
 
     /**
-     * Chooses the recipe for the time left.
+     * Chooses the recipe for the time left, and keeps the workload and measurement for {@link #refit(Recipe)}
+     * and {@link #guard}.
      *
      * @param work what has to be done
      * @param speed this machine's speed
@@ -186,6 +186,8 @@ public final class Budget {
      * @throws TunaException ({@code USAGE}) when the budget is too small, with the smallest that would work
      */
     public Recipe choose(Workload work, Throughput speed) {
+        this.work = work;
+        this.speed = speed;
         return choose(remainingSeconds(), limit.toMillis() / 1000.0, work, speed);
     }
 
@@ -260,33 +262,70 @@ public final class Budget {
     }
 
     /**
-     * A callback that keeps a running recipe within the budget: after each epoch it projects the time
-     * still needed (the epochs left and the test, at the pace of the epochs so far relative to the
-     * measurement, so one slow epoch does not decide) and stops training when that would end more than 8% over the budget — a last resort
-     * for a machine that became slower than measured, since an interrupted schedule costs accuracy.
+     * A callback that keeps a running recipe within the budget. With progressive resizing it re-plans
+     * the full-size stage when it starts: the probe measures a few batches and can be 20% off, while the
+     * small-size unfrozen epochs just run are a full measurement, so the full-size epochs become as many
+     * as fit in the time left at the pace those epochs ran relative to the probe (at least 1, at most
+     * the step target of the rules). After each epoch it projects the time still needed (the epochs
+     * left and the test, at the pace so far, so one slow epoch does not decide) and stops training when
+     * that would end more than 8% over the budget — a last resort for a machine that became slower than
+     * measured, since an interrupted schedule costs accuracy.
      *
      * @param recipe the recipe being trained
-     * @return the guard; {@link Guard#stopped()} tells whether it stopped training
+     * @param say where a re-planned recipe is announced (one line), or null
+     * @return the guard; {@link Guard#stopped()} tells whether it stopped training, {@link Guard#recipe()}
+     *     what it trained
      */
-    public Guard guard(Recipe recipe) {
-        return new Guard(recipe);
+    public Guard guard(Recipe recipe, java.util.function.Consumer<String> say) {
+        return new Guard(recipe, say);
     }
 
-    /** See {@link #guard(Recipe)}. */
+    /** See {@link #guard(Recipe, java.util.function.Consumer)}. */
     public final class Guard implements Callback {
-        private final Recipe recipe;
+        private final java.util.function.Consumer<String> say;
+        private Recipe recipe;
         private int epochs;
         private double actual; // seconds of the epochs so far
         private double estimated; // what the measurement said they would take
+        private double unfrozenActual; // the same for unfrozen epochs only: what the probe measures
+        private double unfrozenEstimated;
         private boolean stopped;
 
-        private Guard(Recipe recipe) {
+        private Guard(Recipe recipe, java.util.function.Consumer<String> say) {
             this.recipe = recipe;
+            this.say = say;
+        }
+
+        @Override
+        public Stage beforeStage(Learner learner, int index, Stage stage) {
+            if (speed == null || !recipe.progressive() || index == 0 || stage.size() != recipe.size()
+                    || stage.phase() != Phase.UNFROZEN || !(unfrozenEstimated > 0)) {
+                return stage;
+            }
+            double pace = unfrozenActual / unfrozenEstimated;
+            int fit = largeEpochs(remainingSeconds(), pace, recipe, work, speed);
+            if (fit == stage.epochs()) {
+                return stage;
+            }
+            double seconds = elapsedSeconds() + pace * (fit * epochSeconds(recipe.size(), work, speed)
+                    + testSeconds(recipe, work, speed)) + FIXED_SECONDS / 2;
+            recipe = new Recipe(recipe.size(), recipe.smallSize(), recipe.smallEpochs(), fit, recipe.augment(),
+                    recipe.labelSmoothing(), recipe.mixup(), recipe.tta(), seconds);
+            learner.recipe = recipe;
+            if (say != null) {
+                say.accept(String.format(Locale.ROOT, "re-planned at %.0f s (the %d px epochs ran at %.2f× the"
+                        + " measured time): %s", elapsedSeconds(), recipe.smallSize(), pace, recipe.describe()));
+            }
+            return stage.withEpochs(fit);
         }
 
         @Override
         public void onEpochEnd(Learner learner, EpochRecord record) {
             epochs++;
+            if (speed != null && record.phase() == Phase.UNFROZEN) {
+                unfrozenActual += record.seconds();
+                unfrozenEstimated += epochSeconds(learner.data().spec().size(), work, speed);
+            }
             int left = recipe.totalEpochs() - epochs;
             if (left <= 0) {
                 return;
@@ -297,8 +336,7 @@ public final class Budget {
                 estimated += epochSeconds(learner.data().spec().size(), work, speed);
                 double pace = actual / estimated;
                 projected = elapsedSeconds() + pace * (left * epochSeconds(recipe.size(), work, speed)
-                        + work.testImages() * (speed.decodeSeconds()
-                        + speed.eval(recipe.size()) * (recipe.tta() ? 1 + Tta.FASTAI_PASSES : 1)));
+                        + testSeconds(recipe, work, speed));
             }
             if (projected > 1.08 * limit.toMillis() / 1000.0) {
                 stopped = true;
@@ -314,6 +352,40 @@ public final class Budget {
         public boolean stopped() {
             return stopped;
         }
+
+        /**
+         * The recipe as trained: the one given, or as re-planned when the full-size stage started.
+         *
+         * @return the recipe
+         */
+        public Recipe recipe() {
+            return recipe;
+        }
+    }
+
+    /**
+     * The full-size epochs that fit in the time left when that stage starts (at least 1; at most the rules'
+     * step target, or the epochs already planned if more).
+     *
+     * @param secondsLeft the budget's seconds left
+     * @param pace the unfrozen epochs' actual time over the probe's estimate for them
+     * @param recipe the recipe, re-planned at its full size
+     * @param work what has to be done
+     * @param speed the probe's measurement
+     * @return unfrozen epochs at the full size
+     */
+    static int largeEpochs(double secondsLeft, double pace, Recipe recipe, Workload work, Throughput speed) {
+        double perEpoch = pace * epochSeconds(recipe.size(), work, speed);
+        double tail = pace * testSeconds(recipe, work, speed) + FIXED_SECONDS / 2; // test, export, report
+        int fit = (int) Math.floor((secondsLeft * MARGIN - tail) / perEpoch);
+        int most = Math.max(recipe.epochs(), targetEpochs(work) - 1 - recipe.smallEpochs());
+        return Math.max(1, Math.min(most, fit));
+    }
+
+    /** Decoding and predicting the test images (with test-time augmentation's passes if used). */
+    private static double testSeconds(Recipe recipe, Workload work, Throughput speed) {
+        return work.testImages() * (speed.decodeSeconds()
+                + speed.eval(recipe.size()) * (recipe.tta() ? 1 + Tta.FASTAI_PASSES : 1));
     }
 
     /** The recipe with the most epochs in [from, to] at {@code size} that fits, or null. */

@@ -16,6 +16,21 @@ public interface Callback {
     default void onFitStart(Learner learner, Phase phase, int epochs, int batchesPerEpoch) { }
 
     /**
+     * A stage of a {@link Plan} is about to train (after its resizing and freezing, before its first
+     * epoch; not for a stage a resumed run enters part-way). May return the stage changed, e.g. with fewer
+     * or more epochs to fit a time budget ({@link Budget#guard}); the next callback sees what this one
+     * returned.
+     *
+     * @param learner the learner
+     * @param index the stage's position in the plan
+     * @param stage the stage as planned
+     * @return the stage to train: {@code stage} itself unless the callback changes it
+     */
+    default Stage beforeStage(Learner learner, int index, Stage stage) {
+        return stage;
+    }
+
+    /**
      * A training batch is done.
      *
      * @param learner the learner

@@ -77,6 +77,21 @@ public record Plan(List<Stage> stages, Map<String, String> settings) {
     }
 
     /**
+     * This plan with one stage replaced (e.g. a stage a callback changed before it ran).
+     *
+     * @param index the stage's position
+     * @param stage the new stage
+     * @return the plan
+     */
+    public Plan withStage(int index, Stage stage) {
+        List<Stage> changed = new ArrayList<>(stages);
+        changed.set(index, stage);
+        Map<String, String> settingsChanged = new LinkedHashMap<>(settings);
+        settingsChanged.put("plan", describe(changed));
+        return new Plan(changed, settingsChanged);
+    }
+
+    /**
      * Returns the number of epochs over all stages.
      *
      * @return the total

@@ -126,6 +126,17 @@ public record Stage(Phase phase, int epochs, int freezeTo, Schedule[] learningRa
     }
 
     /**
+     * Returns this stage with another number of epochs: its schedules are functions of the position in
+     * the stage, so they stretch or shrink with it.
+     *
+     * @param count epochs, at least 0
+     * @return the stage
+     */
+    public Stage withEpochs(int count) {
+        return new Stage(phase, count, freezeTo, learningRates, momentum, size);
+    }
+
+    /**
      * Returns this stage at another image size.
      *
      * @param side the image side in pixels

@@ -15,6 +15,7 @@ import dev.tuna.internal.train.FastAdam;
 import dev.tuna.model.Network;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
@@ -50,6 +51,15 @@ final class TrainingLoop {
                 learner.freezeTo(stage.freezeTo());
             }
             int epoch = i == from.stage() ? from.epoch() : 0;
+            if (epoch == 0) {
+                Stage planned = stage;
+                for (Callback hook : hooks) {
+                    stage = Objects.requireNonNull(hook.beforeStage(learner, i, stage), "beforeStage's stage");
+                }
+                if (stage != planned && learner.lastPlan != null) {
+                    learner.lastPlan = learner.lastPlan.withStage(i, stage); // what ran is what exports record
+                }
+            }
             if (epoch < stage.epochs()) {
                 if (i == from.stage()) {
                     from.restoreOptimizer(learner.optimizer(), learner.slots());

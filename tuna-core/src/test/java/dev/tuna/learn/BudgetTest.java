@@ -127,11 +127,59 @@ class BudgetTest {
                 .dataloaders();
              Learner learner = Learner.builder(data).architecture(Architecture.MOBILENET_V2).weights(null)
                      .console(null, false).build()) {
-            Budget.Guard guard = budget.guard(recipe);
+            Budget.Guard guard = budget.guard(recipe, null);
             learner.addCallback(guard);
             learner.fit(recipe.plan(FineTune.DEFAULT));
             assertThat(guard.stopped()).isTrue();
             assertThat(learner.history()).hasSize(1);
+        }
+    }
+
+    @Test
+    void theFullSizeStageIsReplannedForTheTimeLeftAtThePaceTheSmallEpochsRan() {
+        Recipe planned = Budget.choose(900, 900, FLOWERS, TWO_CORES);
+        assertThat(planned.progressive()).isTrue();
+        // the least time left in which the planned full-size epochs, the test and the tail fit at the probe's pace
+        double needed = 10;
+        while (Budget.largeEpochs(needed, 1.0, planned, FLOWERS, TWO_CORES) < planned.epochs() && needed < 5000) {
+            needed += 1;
+        }
+        assertThat(Budget.largeEpochs(needed, 1.0, planned, FLOWERS, TWO_CORES)).isEqualTo(planned.epochs());
+        // the small epochs ran 25% faster than the probe said: more full-size epochs in the same time
+        assertThat(Budget.largeEpochs(needed, 0.75, planned, FLOWERS, TWO_CORES)).isGreaterThan(planned.epochs());
+        // 25% slower: fewer; never fewer than one, never more than the step target allows
+        assertThat(Budget.largeEpochs(needed, 1.25, planned, FLOWERS, TWO_CORES)).isLessThan(planned.epochs());
+        assertThat(Budget.largeEpochs(0, 1.0, planned, FLOWERS, TWO_CORES)).isEqualTo(1);
+        int most = Budget.targetEpochs(FLOWERS) - 1 - planned.smallEpochs();
+        assertThat(Budget.largeEpochs(1e6, 1.0, planned, FLOWERS, TWO_CORES)).isEqualTo(Math.max(most, planned.epochs()));
+    }
+
+    @Test
+    void theGuardReplansTheFullSizeStageWhenItStartsAndRecordsWhatRan() {
+        Datasets.folder(dir.resolve("data"), Map.of("a", 8, "b", 8));
+        Budget budget = Budget.start(Duration.ofHours(1));
+        // a probe that claimed far slower epochs than these tiny ones run, for a workload whose step target is
+        // 4 epochs in all: the full-size stage grows from the planned 1 epoch to the 2 the target allows
+        Budget.Workload claimed = new Budget.Workload(16_000, 4, 0, 4);
+        budget.choose(claimed, TWO_CORES);
+        Recipe recipe = new Recipe(32, 16, 1, 1, null, 0, 0, false, 60);
+        java.util.List<String> said = new java.util.ArrayList<>();
+        try (DataLoaders data = recipe.data(ImageFolder.from(dir.resolve("data")).resize(32, ResizeMethod.SQUISH)
+                .batchSize(4)).dataloaders();
+             Learner learner = Learner.builder(data).architecture(Architecture.MOBILENET_V2).weights(null)
+                     .recipe(recipe).console(null, false).build()) {
+            Budget.Guard guard = budget.guard(recipe, said::add);
+            learner.addCallback(guard);
+            learner.fit(recipe.plan(FineTune.DEFAULT));
+            assertThat(guard.stopped()).isFalse();
+            assertThat(learner.history()).extracting(EpochRecord::phase).containsExactly(Phase.FROZEN, Phase.UNFROZEN,
+                    Phase.UNFROZEN, Phase.UNFROZEN);
+            assertThat(guard.recipe().epochs()).isEqualTo(2);
+            assertThat(guard.recipe().smallEpochs()).isEqualTo(1);
+            assertThat(said).singleElement().asString().startsWith("re-planned at ").contains("1+3 epochs (2 at 16 px)");
+            assertThat(learner.lastPlan.describe()).isEqualTo(recipe.plan(FineTune.DEFAULT)
+                    .withStage(2, recipe.plan(FineTune.DEFAULT).stages().get(2).withEpochs(2)).describe());
+            assertThat(learner.recipe).isSameAs(guard.recipe());
         }
     }
 }
