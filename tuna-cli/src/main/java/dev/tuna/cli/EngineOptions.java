@@ -5,8 +5,8 @@ import picocli.CommandLine.Option;
 
 /** Thread settings for commands that run the network. */
 final class EngineOptions {
-    @Option(names = "--threads", description = "libtorch threads (default: one per core); an .onnx model"
-            + " runs on ONNX Runtime, one thread per core.")
+    @Option(names = "--threads", description = "Threads of one forward pass: libtorch's, or ONNX Runtime's for an"
+            + " .onnx model (default: one per core).")
     Integer threads;
 
     /**
@@ -21,6 +21,18 @@ final class EngineOptions {
 
     void apply() {
         int cores = Runtime.getRuntime().availableProcessors();
-        Threads.configure(threads != null ? threads : cores, 1);
+        Threads.configure(threads != null ? checked() : cores, 1);
+    }
+
+    /** {@code base} with --threads for ONNX Runtime (libtorch's pool is set by {@link #apply()}). */
+    dev.tuna.inference.ClassifierOptions options(dev.tuna.inference.ClassifierOptions base) {
+        return base.withThreads(threads != null ? checked() : 0);
+    }
+
+    private int checked() {
+        if (threads < 1) {
+            throw dev.tuna.TunaException.usage("--threads must be at least 1; found " + threads + ".");
+        }
+        return threads;
     }
 }

@@ -51,7 +51,8 @@ final class EvaluateCommand implements Callable<Integer> {
     public Integer call() {
         engine.applyFor(model);
         PrintWriter out = spec.commandLine().getOut();
-        try (Classifier classifier = Classifier.load(model)) {
+        try (Classifier classifier = Classifier.load(model,
+                engine.options(dev.tuna.inference.ClassifierOptions.DEFAULTS))) {
             Evaluation.Result result = Evaluation.run(classifier, folder,
                     json ? dev.tuna.ProgressListener.NONE : ConsoleProgress.stderr(), tta);
             Predictions predictions = result.predictions();

@@ -93,7 +93,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         int failures = 0;
         JsonArray results = new JsonArray();
-        try (Classifier classifier = Classifier.load(model)) {
+        try (Classifier classifier = Classifier.load(model, engine.options(ClassifierOptions.DEFAULTS))) {
             int k = Math.min(topK, classifier.classes().size());
             for (Path image : images) {
                 try {
@@ -163,7 +163,8 @@ final class PredictCommand implements Callable<Integer> {
         Path folder = inputs.get(0);
         Path file = OutputFiles.freshPath(csv, force);
         BatchPredictor.Summary summary;
-        try (Classifier classifier = Classifier.load(model, ClassifierOptions.DEFAULTS.withBatchSize(batch))) {
+        ClassifierOptions options = engine.options(ClassifierOptions.DEFAULTS.withBatchSize(batch));
+        try (Classifier classifier = Classifier.load(model, options)) {
             summary = BatchPredictor.of(classifier).topK(topK).tta(tta).progress(ConsoleProgress.stderr())
                     .writeCsv(folder, file, force);
         }

@@ -82,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ServeOptions options = new ServeOptions(host, port, batchSize, maxDelay, queueSize, maxBody, timeout, maxPixels,
-                !noWarmUp);
+                !noWarmUp, engine.options(dev.tuna.inference.ClassifierOptions.DEFAULTS).threads());
         List<ModelSpec> specs = models.stream().map(ModelSpec::parse).toList();
         engine.apply();
         PrintWriter out = spec.commandLine().getOut();

@@ -21,6 +21,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,7 +112,7 @@ public final class Classifier implements AutoCloseable {
                     + " ModelRuntime.AUTO or ONNX_RUNTIME, or pass the model folder it was exported from.");
         }
         if (runtime == ModelRuntime.ONNX_RUNTIME && file) {
-            return onOnnxRuntime(null, OrtBackend.open(model), options);
+            return onOnnxRuntime(null, OrtBackend.open(model, options.threads()), options);
         }
         ModelArtifact artifact = ModelArtifact.read(model);
         ArtifactMetadata meta = artifact.metadata();
@@ -124,7 +125,7 @@ public final class Classifier implements AutoCloseable {
                 network.load(weights, LoadMode.STRICT);
                 onnx = OnnxExport.toBytes(network, meta);
             }
-            return onOnnxRuntime(artifact, OrtBackend.open(model, onnx), options);
+            return onOnnxRuntime(artifact, OrtBackend.open(model, onnx, options.threads()), options);
         }
         NDManager manager = NDManager.newBaseManager();
         try {
@@ -303,11 +304,7 @@ public final class Classifier implements AutoCloseable {
      */
     public PreparedImage prepare(byte[] encoded) {
         Objects.requireNonNull(encoded, "encoded");
-        try {
-            return new PreparedImage(pipeline.square(decoder.decode(encoded)));
-        } catch (UnreadableImageException e) {
-            throw invalid("the image bytes", e);
-        }
+        return new PreparedImage(pipeline.square(decode(encoded)));
     }
 
     /**
@@ -380,7 +377,7 @@ public final class Classifier implements AutoCloseable {
         List<Path> paths = List.copyOf(images);
         List<Prediction> out = new ArrayList<>(paths.size());
         for (int from = 0; from < paths.size(); from += options.batchSize()) {
-            Decoded chunk = decodeChunk(paths, from, Math.min(paths.size(), from + options.batchSize()));
+            Decoded chunk = decodeChunk(paths, from, Math.min(paths.size(), from + options.batchSize()), this::decode);
             for (RuntimeException failure : chunk.failures()) {
                 if (failure != null) {
                     throw failure;
@@ -403,28 +400,12 @@ public final class Classifier implements AutoCloseable {
      */
     public List<FilePrediction> predictEach(List<Path> images, boolean tta) {
         List<Path> paths = List.copyOf(images);
+        List<Outcome<Prediction>> outcomes = each(paths, this::decode, squares -> predictSquares(squares, tta));
         List<FilePrediction> out = new ArrayList<>(paths.size());
-        for (int from = 0; from < paths.size(); from += options.batchSize()) {
-            int to = Math.min(paths.size(), from + options.batchSize());
-            Decoded chunk = decodeChunk(paths, from, to);
-            List<RgbImage> readable = new ArrayList<>();
-            for (RgbImage square : chunk.squares()) {
-                if (square != null) {
-                    readable.add(square);
-                }
-            }
-            Iterator<Prediction> predictions = readable.isEmpty() ? Collections.emptyIterator()
-                    : predictSquares(readable, tta).iterator();
-            for (int i = 0; i < to - from; i++) {
-                RuntimeException failure = chunk.failures()[i];
-                if (failure == null) {
-                    out.add(FilePrediction.of(paths.get(from + i), predictions.next()));
-                } else if (failure instanceof InvalidImageException invalid) {
-                    out.add(FilePrediction.failed(paths.get(from + i), invalid.reason()));
-                } else {
-                    throw failure;
-                }
-            }
+        for (int i = 0; i < paths.size(); i++) {
+            Outcome<Prediction> o = outcomes.get(i);
+            out.add(o.ok() ? FilePrediction.of(paths.get(i), o.value())
+                    : FilePrediction.failed(paths.get(i), o.error().reason()));
         }
         return out;
     }
@@ -469,7 +450,7 @@ public final class Classifier implements AutoCloseable {
      * @return one outcome per input, in the same order
      */
     public List<Outcome<Prediction>> predictEach(List<byte[]> encoded) {
-        return each(encoded, (squares, n) -> predictSquares(squares, false));
+        return each(List.copyOf(encoded), this::decode, squares -> predictSquares(squares, false));
     }
 
     /**
@@ -484,7 +465,8 @@ public final class Classifier implements AutoCloseable {
      * @return one outcome per input, in the same order: {@code 2 × body channels} floats each
      */
     public List<Outcome<float[]>> featuresEach(List<byte[]> encoded) {
-        return each(encoded, (squares, n) -> {
+        return each(List.copyOf(encoded), this::decode, squares -> {
+            int n = squares.size();
             if (closed) {
                 throw TunaException.usage("This classifier is closed; load the model again.");
             }
@@ -508,50 +490,48 @@ public final class Classifier implements AutoCloseable {
         });
     }
 
-    /** Decodes in parallel batch by batch, runs {@code compute} on the usable squares, merges the refusals. */
-    private <T> List<Outcome<T>> each(List<byte[]> encoded, java.util.function.BiFunction<List<RgbImage>, Integer,
-            List<T>> compute) {
-        List<byte[]> inputs = List.copyOf(encoded);
+    /**
+     * Decodes in parallel batch by batch, runs {@code compute} on each batch's usable squares, and merges
+     * in the refusals: an input that is not a usable image gets its {@link InvalidImageException}; any
+     * other failure is thrown.
+     */
+    private <S, T> List<Outcome<T>> each(List<S> inputs, Function<S, RgbImage> decode,
+            Function<List<RgbImage>, List<T>> compute) {
         List<Outcome<T>> out = new ArrayList<>(inputs.size());
         for (int from = 0; from < inputs.size(); from += options.batchSize()) {
-            int n = Math.min(inputs.size(), from + options.batchSize()) - from;
-            RgbImage[] squares = new RgbImage[n];
-            InvalidImageException[] failures = new InvalidImageException[n];
-            int first = from;
-            IntStream.range(0, n).parallel().forEach(i -> {
-                try {
-                    squares[i] = pipeline.square(decoder.decode(inputs.get(first + i)));
-                } catch (UnreadableImageException e) {
-                    failures[i] = invalid("the image bytes", e);
-                }
-            });
-            List<RgbImage> usable = new ArrayList<>(n);
-            for (RgbImage square : squares) {
+            int to = Math.min(inputs.size(), from + options.batchSize());
+            Decoded chunk = decodeChunk(inputs, from, to, decode);
+            List<RgbImage> usable = new ArrayList<>(to - from);
+            for (RgbImage square : chunk.squares()) {
                 if (square != null) {
                     usable.add(square);
                 }
             }
-            java.util.Iterator<T> results = usable.isEmpty() ? java.util.Collections.emptyIterator()
-                    : compute.apply(usable, usable.size()).iterator();
-            for (int i = 0; i < n; i++) {
-                out.add(failures[i] != null ? new Outcome<>(null, failures[i]) : new Outcome<>(results.next(), null));
+            Iterator<T> results = usable.isEmpty() ? Collections.emptyIterator() : compute.apply(usable).iterator();
+            for (RuntimeException failure : chunk.failures()) {
+                if (failure == null) {
+                    out.add(new Outcome<>(results.next(), null));
+                } else if (failure instanceof InvalidImageException invalid) {
+                    out.add(new Outcome<>(null, invalid));
+                } else {
+                    throw failure;
+                }
             }
         }
         return out;
     }
 
-
-    /** Decoded, network-sized images of {@code paths[from, to)}, or the failure of each that could not be. */
+    /** Decoded, network-sized images of {@code inputs[from, to)}, or the failure of each that could not be. */
     private record Decoded(RgbImage[] squares, RuntimeException[] failures) {
     }
 
-    private Decoded decodeChunk(List<Path> paths, int from, int to) {
+    private <S> Decoded decodeChunk(List<S> inputs, int from, int to, Function<S, RgbImage> decode) {
         int n = to - from;
         RgbImage[] squares = new RgbImage[n];
         RuntimeException[] failures = new RuntimeException[n];
         IntStream.range(0, n).parallel().forEach(i -> {
             try {
-                squares[i] = pipeline.square(decode(paths.get(from + i)));
+                squares[i] = pipeline.square(decode.apply(inputs.get(from + i)));
             } catch (RuntimeException e) {
                 failures[i] = e;
             }
@@ -590,6 +570,14 @@ public final class Classifier implements AutoCloseable {
             return decoder.decode(image);
         } catch (UnreadableImageException e) {
             throw invalid(image.toString(), e);
+        }
+    }
+
+    private RgbImage decode(byte[] encoded) {
+        try {
+            return decoder.decode(encoded);
+        } catch (UnreadableImageException e) {
+            throw invalid("the image bytes", e);
         }
     }
 

@@ -14,8 +14,10 @@ import dev.tuna.data.ImageDecoder;
  *     ones are refused with {@link InvalidImageException}
  * @param batchSize how many images {@link Classifier#predictBatch} runs through the network at once
  * @param runtime the engine that runs the network ({@link ModelRuntime#AUTO}: by what the path is)
+ * @param threads ONNX Runtime's threads inside one forward pass (0: its default, one per physical core);
+ *     libtorch's thread pool is the process's, set once for all its models ({@code --threads} on the command line)
  */
-public record ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runtime) {
+public record ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runtime, int threads) {
     /** {@link ImageDecoder#DEFAULT_MAX_PIXELS} pixels, batches of 32, the runtime chosen by the path. */
     public static final ClassifierOptions DEFAULTS = new ClassifierOptions(ImageDecoder.DEFAULT_MAX_PIXELS, 32);
 
@@ -25,6 +27,7 @@ public record ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runt
      * @param maxPixels the largest width × height decoded
      * @param batchSize images per forward pass in {@link Classifier#predictBatch}
      * @param runtime the engine that runs the network
+     * @param threads ONNX Runtime's intra-op threads, 0 for its default
      * @throws TunaException ({@link TunaException.Kind#USAGE}) for a non-positive value
      */
     public ClassifierOptions {
@@ -35,6 +38,21 @@ public record ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runt
         if (batchSize < 1) {
             throw TunaException.usage("The batch size must be positive; found " + batchSize + ".");
         }
+        if (threads < 0) {
+            throw TunaException.usage("The thread count must be positive (or 0 for the runtime's default); found "
+                    + threads + ".");
+        }
+    }
+
+    /**
+     * Options with ONNX Runtime's default threads.
+     *
+     * @param maxPixels the largest width × height decoded
+     * @param batchSize images per forward pass in {@link Classifier#predictBatch}
+     * @param runtime the engine that runs the network
+     */
+    public ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runtime) {
+        this(maxPixels, batchSize, runtime, 0);
     }
 
     /**
@@ -54,7 +72,7 @@ public record ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runt
      * @return the options
      */
     public ClassifierOptions withMaxPixels(long newMaxPixels) {
-        return new ClassifierOptions(newMaxPixels, batchSize, runtime);
+        return new ClassifierOptions(newMaxPixels, batchSize, runtime, threads);
     }
 
     /**
@@ -64,7 +82,7 @@ public record ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runt
      * @return the options
      */
     public ClassifierOptions withBatchSize(int newBatchSize) {
-        return new ClassifierOptions(maxPixels, newBatchSize, runtime);
+        return new ClassifierOptions(maxPixels, newBatchSize, runtime, threads);
     }
 
     /**
@@ -74,6 +92,16 @@ public record ClassifierOptions(long maxPixels, int batchSize, ModelRuntime runt
      * @return the options
      */
     public ClassifierOptions withRuntime(ModelRuntime newRuntime) {
-        return new ClassifierOptions(maxPixels, batchSize, newRuntime);
+        return new ClassifierOptions(maxPixels, batchSize, newRuntime, threads);
+    }
+
+    /**
+     * Returns these options with another thread count for ONNX Runtime.
+     *
+     * @param newThreads intra-op threads of one forward pass, 0 for ONNX Runtime's default
+     * @return the options
+     */
+    public ClassifierOptions withThreads(int newThreads) {
+        return new ClassifierOptions(maxPixels, batchSize, runtime, newThreads);
     }
 }

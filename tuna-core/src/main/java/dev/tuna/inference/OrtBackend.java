@@ -37,11 +37,12 @@ final class OrtBackend implements InferenceBackend {
      * Opens an ONNX file written by {@link OnnxExport}.
      *
      * @param file the file
+     * @param threads intra-op threads, 0 for ONNX Runtime's default
      * @return the backend
      * @throws TunaException ({@link TunaException.Kind#BAD_MODEL_FILE}) when the file is missing, not ONNX,
      *     or not a Tuna export
      */
-    static OrtBackend open(Path file) {
+    static OrtBackend open(Path file, int threads) {
         if (!Files.exists(file)) {
             throw ArtifactJson.bad("No model at " + file + ": the path does not exist; pass a Tuna model folder or"
                     + " an .onnx file exported by Tuna.");
@@ -52,7 +53,7 @@ final class OrtBackend implements InferenceBackend {
         }
         checkLooksLikeProtobuf(file);
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        try (OrtSession.SessionOptions options = sessionOptions(threads)) {
             return open(file, environment.createSession(file.toString(), options), environment);
         } catch (OrtException e) {
             throw ArtifactJson.bad(file + " is not a valid ONNX model (ONNX Runtime: " + firstLine(e) + "); expected"
@@ -65,16 +66,31 @@ final class OrtBackend implements InferenceBackend {
      *
      * @param source where it came from, for messages
      * @param model the bytes of the model
+     * @param threads intra-op threads, 0 for ONNX Runtime's default
      * @return the backend
      */
-    static OrtBackend open(Path source, byte[] model) {
+    static OrtBackend open(Path source, byte[] model, int threads) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        try (OrtSession.SessionOptions options = sessionOptions(threads)) {
             return open(source, environment.createSession(model, options), environment);
         } catch (OrtException e) {
             throw new TunaException(TunaException.Kind.RUNTIME, "ONNX Runtime refused the model exported from "
                     + source + " (" + firstLine(e) + "); run it on libtorch instead (ModelRuntime.LIBTORCH).", e);
         }
+    }
+
+    /** Session options: {@code threads} intra-op threads, or ONNX Runtime's default for 0. */
+    private static OrtSession.SessionOptions sessionOptions(int threads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        if (threads > 0) {
+            try {
+                options.setIntraOpNumThreads(threads);
+            } catch (OrtException e) {
+                options.close();
+                throw e;
+            }
+        }
+        return options;
     }
 
     private static OrtBackend open(Path file, OrtSession session, OrtEnvironment environment) throws OrtException {

@@ -262,11 +262,12 @@ public final class Budget {
     }
 
     /**
-     * A callback that keeps a running recipe within the budget. With progressive resizing it re-plans
-     * the full-size stage when it starts: the probe measures a few batches and can be 20% off, while the
-     * small-size unfrozen epochs just run are a full measurement, so the full-size epochs become as many
-     * as fit in the time left at the pace those epochs ran relative to the probe (at least 1, at most
-     * the step target of the rules). After each epoch it projects the time still needed (the epochs
+     * A callback that keeps a running recipe within the budget. It re-plans the full-size unfrozen stage
+     * when it starts: the probe measures a few batches and has been 20–25% off on a quiet machine, while
+     * the epochs already run (the frozen one, timed against the probe's frozen step, and the small-size
+     * ones with progressive resizing) are a full measurement, so the full-size epochs become as many as fit
+     * in the time left at the pace those epochs ran relative to the probe (at least 1, at most the step
+     * target of the rules). After each epoch it projects the time still needed (the epochs
      * left and the test, at the pace so far, so one slow epoch does not decide) and stops training when
      * that would end more than 8% over the budget — a last resort for a machine that became slower than
      * measured, since an interrupted schedule costs accuracy.
@@ -287,8 +288,9 @@ public final class Budget {
         private int epochs;
         private double actual; // seconds of the epochs so far
         private double estimated; // what the measurement said they would take
-        private double unfrozenActual; // the same for unfrozen epochs only: what the probe measures
-        private double unfrozenEstimated;
+        private double paceActual; // the same for the epochs that tell the pace (not those on cached features)
+        private double paceEstimated;
+        private boolean replanned;
         private boolean stopped;
 
         private Guard(Recipe recipe, java.util.function.Consumer<String> say) {
@@ -298,23 +300,24 @@ public final class Budget {
 
         @Override
         public Stage beforeStage(Learner learner, int index, Stage stage) {
-            if (speed == null || !recipe.progressive() || index == 0 || stage.size() != recipe.size()
-                    || stage.phase() != Phase.UNFROZEN || !(unfrozenEstimated > 0)) {
+            if (speed == null || replanned || stage.phase() != Phase.UNFROZEN
+                    || learner.data().spec().size() != recipe.size() || !(paceEstimated > 0)) {
                 return stage;
             }
-            double pace = unfrozenActual / unfrozenEstimated;
+            replanned = true; // once: the full-size unfrozen stage, after the frozen (and small) epochs
+            double pace = paceActual / paceEstimated;
             int fit = largeEpochs(remainingSeconds(), pace, recipe, work, speed);
             if (fit == stage.epochs()) {
                 return stage;
             }
-            double seconds = elapsedSeconds() + pace * (fit * epochSeconds(recipe.size(), work, speed)
+            double seconds = elapsedSeconds() + pace * (fit * epochSeconds(recipe.size(), work, speed, false)
                     + testSeconds(recipe, work, speed)) + FIXED_SECONDS / 2;
             recipe = new Recipe(recipe.size(), recipe.smallSize(), recipe.smallEpochs(), fit, recipe.augment(),
                     recipe.labelSmoothing(), recipe.mixup(), recipe.tta(), seconds);
             learner.recipe = recipe;
             if (say != null) {
-                say.accept(String.format(Locale.ROOT, "re-planned at %.0f s (the %d px epochs ran at %.2f× the"
-                        + " measured time): %s", elapsedSeconds(), recipe.smallSize(), pace, recipe.describe()));
+                say.accept(String.format(Locale.ROOT, "re-planned at %.0f s (the epochs so far took %.2f× the"
+                        + " measured time): %s", elapsedSeconds(), pace, recipe.describe()));
             }
             return stage.withEpochs(fit);
         }
@@ -322,9 +325,11 @@ public final class Budget {
         @Override
         public void onEpochEnd(Learner learner, EpochRecord record) {
             epochs++;
-            if (speed != null && record.phase() == Phase.UNFROZEN) {
-                unfrozenActual += record.seconds();
-                unfrozenEstimated += epochSeconds(learner.data().spec().size(), work, speed);
+            boolean frozen = record.phase() == Phase.FROZEN;
+            // a frozen epoch on cached body features (Keras-style freezing) says nothing about a full step's pace
+            if (speed != null && !(frozen && learner.freezeMode() == FreezeMode.FROZEN_BN)) {
+                paceActual += record.seconds();
+                paceEstimated += epochSeconds(learner.data().spec().size(), work, speed, frozen);
             }
             int left = recipe.totalEpochs() - epochs;
             if (left <= 0) {
@@ -333,9 +338,9 @@ public final class Budget {
             actual += record.seconds();
             double projected = elapsedSeconds() + left * actual / epochs; // unmeasured: at the mean pace so far
             if (speed != null) { // the pace so far against the measurement, applied to the epochs left
-                estimated += epochSeconds(learner.data().spec().size(), work, speed);
+                estimated += epochSeconds(learner.data().spec().size(), work, speed, frozen);
                 double pace = actual / estimated;
-                projected = elapsedSeconds() + pace * (left * epochSeconds(recipe.size(), work, speed)
+                projected = elapsedSeconds() + pace * (left * epochSeconds(recipe.size(), work, speed, false)
                         + testSeconds(recipe, work, speed));
             }
             if (projected > 1.08 * limit.toMillis() / 1000.0) {
@@ -375,7 +380,7 @@ public final class Budget {
      * @return unfrozen epochs at the full size
      */
     static int largeEpochs(double secondsLeft, double pace, Recipe recipe, Workload work, Throughput speed) {
-        double perEpoch = pace * epochSeconds(recipe.size(), work, speed);
+        double perEpoch = pace * epochSeconds(recipe.size(), work, speed, false);
         double tail = pace * testSeconds(recipe, work, speed) + FIXED_SECONDS / 2; // test, export, report
         int fit = (int) Math.floor((secondsLeft * MARGIN - tail) / perEpoch);
         int most = Math.max(recipe.epochs(), targetEpochs(work) - 1 - recipe.smallEpochs());
@@ -415,8 +420,9 @@ public final class Budget {
         int smallEpochs = progressive ? Math.max(1, unfrozen / 3) : 0;
         int large = unfrozen - smallEpochs;
         double seconds = FIXED_SECONDS + work.images() * speed.decodeSeconds() * (progressive ? 2 : 1);
-        seconds += epochSeconds(progressive ? small : size, work, speed) * (1 + smallEpochs)
-                + epochSeconds(size, work, speed) * large;
+        int first = progressive ? small : size;
+        seconds += epochSeconds(first, work, speed, true) + epochSeconds(first, work, speed, false) * smallEpochs
+                + epochSeconds(size, work, speed, false) * large;
         double test = work.testImages() * (speed.decodeSeconds() + speed.eval(size));
         double tta = work.testImages() * speed.eval(size) * Tta.FASTAI_PASSES;
         boolean useTta = budgetSeconds > 0 && tta <= 0.1 * budgetSeconds;
@@ -427,8 +433,8 @@ public final class Budget {
                 seconds);
     }
 
-    private static double epochSeconds(int size, Workload work, Throughput speed) {
-        return work.stepsPerEpoch() * (double) work.batchSize() * speed.train(size)
+    private static double epochSeconds(int size, Workload work, Throughput speed, boolean frozen) {
+        return work.stepsPerEpoch() * (double) work.batchSize() * speed.train(size, frozen)
                 + work.validImages() * speed.eval(size) + EPOCH_OVERHEAD_SECONDS;
     }
 

@@ -25,8 +25,11 @@ import java.util.List;
  * @param trainSeconds seconds per image of a training step at each size
  * @param evalSeconds seconds per image of an evaluation pass at each size
  * @param decodeSeconds seconds per image of decoding and resizing (all threads together)
+ * @param frozenFraction a frozen training step's time (fast.ai's freeze: body convolutions fixed, batch norm
+ *     and head training) over an unfrozen one's, measured at the smaller size; 1 when not measured
  */
-public record Throughput(int batchSize, int[] sizes, double[] trainSeconds, double[] evalSeconds, double decodeSeconds) {
+public record Throughput(int batchSize, int[] sizes, double[] trainSeconds, double[] evalSeconds, double decodeSeconds,
+        double frozenFraction) {
     /** The sides the probe measures. */
     static final int[] PROBE_SIZES = {128, 224};
 
@@ -38,18 +41,43 @@ public record Throughput(int batchSize, int[] sizes, double[] trainSeconds, doub
      * @param trainSeconds seconds per image of a training step at each size
      * @param evalSeconds seconds per image of an evaluation pass at each size
      * @param decodeSeconds seconds per image of decoding and resizing (all threads together)
+     * @param frozenFraction a frozen step's time over an unfrozen one's
      */
     public Throughput {
         if (sizes.length != 2 || trainSeconds.length != 2 || evalSeconds.length != 2 || !(sizes[0] < sizes[1])
                 || Arrays.stream(trainSeconds).anyMatch(s -> !(s > 0)) || Arrays.stream(evalSeconds).anyMatch(s -> !(s > 0))
-                || !(decodeSeconds >= 0)) {
+                || !(decodeSeconds >= 0) || !(frozenFraction > 0 && frozenFraction <= 2)) {
             throw new IllegalArgumentException("invalid throughput: sizes " + Arrays.toString(sizes) + ", train "
                     + Arrays.toString(trainSeconds) + ", eval " + Arrays.toString(evalSeconds) + ", decode "
-                    + decodeSeconds);
+                    + decodeSeconds + ", frozen fraction " + frozenFraction);
         }
         sizes = sizes.clone();
         trainSeconds = trainSeconds.clone();
         evalSeconds = evalSeconds.clone();
+    }
+
+    /**
+     * A measurement without the frozen step (taken as costing the same as an unfrozen one).
+     *
+     * @param batchSize the batch size measured
+     * @param sizes the two measured image sides, smaller first
+     * @param trainSeconds seconds per image of a training step at each size
+     * @param evalSeconds seconds per image of an evaluation pass at each size
+     * @param decodeSeconds seconds per image of decoding and resizing (all threads together)
+     */
+    public Throughput(int batchSize, int[] sizes, double[] trainSeconds, double[] evalSeconds, double decodeSeconds) {
+        this(batchSize, sizes, trainSeconds, evalSeconds, decodeSeconds, 1);
+    }
+
+    /**
+     * Seconds per image of a training step at a size, frozen (fast.ai's freeze) or not.
+     *
+     * @param size the image side
+     * @param frozen whether the body's convolutions are frozen
+     * @return seconds
+     */
+    public double train(int size, boolean frozen) {
+        return train(size) * (frozen ? frozenFraction : 1);
     }
 
     /**
@@ -96,6 +124,7 @@ public record Throughput(int batchSize, int[] sizes, double[] trainSeconds, doub
         int batchSize = spec.batchSize();
         double[] train = new double[2];
         double[] eval = new double[2];
+        double frozen;
         try (NDManager manager = NDManager.newBaseManager();
              Network network = Network.transfer(architecture, HeadSpec.DEFAULT, classes, tfSamePadding, manager, 0);
              FastAdam optimizer = new FastAdam(manager, FastAdam.Settings.FASTAI)) {
@@ -105,8 +134,16 @@ public record Throughput(int batchSize, int[] sizes, double[] trainSeconds, doub
                 train[i] = seconds(3, () -> trainStep(network, optimizer, slots, manager, batchSize, size)) / batchSize;
                 eval[i] = seconds(3, () -> evalStep(network, manager, batchSize, size)) / batchSize;
             }
+            // fast.ai's frozen phase: the body's weights fixed, its batch norm and the head training
+            for (FastAdam.Slot slot : slots) {
+                slot.parameter().freeze(slot.group() < Learner.GROUPS - 1 && !network.isNorm(slot.name()));
+            }
+            int small = PROBE_SIZES[0];
+            double frozenStep = seconds(3, () -> trainStep(network, optimizer, slots, manager, batchSize, small))
+                    / batchSize;
+            frozen = Math.min(1.5, Math.max(0.2, frozenStep / train[0]));
         }
-        return new Throughput(batchSize, PROBE_SIZES, train, eval, decodeSeconds(spec));
+        return new Throughput(batchSize, PROBE_SIZES, train, eval, decodeSeconds(spec), frozen);
     }
 
     /**
@@ -127,12 +164,14 @@ public record Throughput(int batchSize, int[] sizes, double[] trainSeconds, doub
     /**
      * Describes the measurement for people.
      *
-     * @return e.g. "training 40 / 26 images/s at 128 / 224 px, evaluation 208 / 90, decoding 300"
+     * @return e.g. "training 40 / 26 images/s at 128 / 224 px (frozen 48 at 128 px), evaluation 208 / 90,
+     *     decoding 300"
      */
     public String describe() {
-        return String.format(java.util.Locale.ROOT, "training %.0f / %.0f images/s at %d / %d px, evaluation %.0f"
-                + " / %.0f, decoding %.0f", 1 / trainSeconds[0], 1 / trainSeconds[1], sizes[0], sizes[1],
-                1 / evalSeconds[0], 1 / evalSeconds[1], decodeSeconds > 0 ? 1 / decodeSeconds : Double.POSITIVE_INFINITY);
+        return String.format(java.util.Locale.ROOT, "training %.0f / %.0f images/s at %d / %d px (frozen %.0f at %d"
+                + " px), evaluation %.0f / %.0f, decoding %.0f", 1 / trainSeconds[0], 1 / trainSeconds[1], sizes[0],
+                sizes[1], 1 / (trainSeconds[0] * frozenFraction), sizes[0], 1 / evalSeconds[0], 1 / evalSeconds[1],
+                decodeSeconds > 0 ? 1 / decodeSeconds : Double.POSITIVE_INFINITY);
     }
 
     private static NDArray images(NDManager manager, int batchSize, int size) {

@@ -65,11 +65,21 @@ public record PretrainedWeights(String name, Architecture architecture, String f
             true, true, "MobileNetV2 1.0/224 from TFLite (dequantized QAT), torchvision layout");
 
     /**
+     * The second MobileNetV2 of the same source: TF2's MobileNetV2, post-training quantized per channel,
+     * dequantized into torchvision names; the same input range, padding and folded batch norm as
+     * {@link #MOBILENET_V2_TFLITE}. Not downloadable; provided as a file (see PROVENANCE.md beside it).
+     */
+    public static final PretrainedWeights MOBILENET_V2_TF2_PTQ = new PretrainedWeights("mobilenet_v2_tf2_ptq",
+            Architecture.MOBILENET_V2, "tf2_mobilenet_v2_1.0_224_ptq.tv.safetensors", Optional.empty(),
+            "ee62e3ea4de1944ff79b2a343560ed92a36256dc752048d091bb0ee239f36e67", Normalization.MINUS_ONE_TO_ONE,
+            true, true, "MobileNetV2 1.0/224 from TF2 via TFLite (dequantized per-channel PTQ), torchvision layout");
+
+    /**
      * Every entry, in a stable order. An architecture's first entry is its default (torchvision's ImageNet
      * weights, downloadable); {@link WeightCatalog#preferred} takes the first one already on disk.
      */
     public static final List<PretrainedWeights> CATALOGUE = List.of(RESNET18, RESNET34, RESNET50, MOBILENET_V2,
-            MOBILENET_V2_TFLITE, CONVNEXT_TINY, EFFICIENTNET_B0);
+            MOBILENET_V2_TFLITE, MOBILENET_V2_TF2_PTQ, CONVNEXT_TINY, EFFICIENTNET_B0);
 
     /**
      * Validates the checksum format.

@@ -216,6 +216,19 @@ class OnnxExportTest {
         }
     }
 
+    @Test
+    void onnxRuntimeTakesAThreadCount() {
+        Path model = artifactSmall();
+        Path photo = photos(1).get(0);
+        ClassifierOptions onOrt = ClassifierOptions.DEFAULTS.withRuntime(ModelRuntime.ONNX_RUNTIME);
+        try (Classifier plain = Classifier.load(model, onOrt);
+                Classifier one = Classifier.load(model, onOrt.withThreads(1))) {
+            assertThat(maxDifference(plain.predict(photo), one.predict(photo))).isLessThan(TOLERANCE);
+        }
+        assertThatThrownBy(() -> onOrt.withThreads(-1)).isInstanceOf(dev.tuna.TunaException.class)
+                .hasMessageContaining("thread count").hasMessageContaining("-1");
+    }
+
     // ------------------------------------------------------------------ bad input
 
     @Test

@@ -181,5 +181,22 @@ class BudgetTest {
                     .withStage(2, recipe.plan(FineTune.DEFAULT).stages().get(2).withEpochs(2)).describe());
             assertThat(learner.recipe).isSameAs(guard.recipe());
         }
+        // without progressive resizing, the unfrozen stage is re-planned after the frozen epoch: 1+1 → 1+3
+        Budget again = Budget.start(Duration.ofHours(1));
+        again.choose(claimed, TWO_CORES);
+        Recipe plain = new Recipe(32, 0, 0, 1, null, 0, 0, false, 60);
+        said.clear();
+        try (DataLoaders data = plain.data(ImageFolder.from(dir.resolve("data")).resize(32, ResizeMethod.SQUISH)
+                .batchSize(4)).dataloaders();
+             Learner learner = Learner.builder(data).architecture(Architecture.MOBILENET_V2).weights(null)
+                     .recipe(plain).console(null, false).build()) {
+            Budget.Guard guard = again.guard(plain, said::add);
+            learner.addCallback(guard);
+            learner.fit(plain.plan(FineTune.DEFAULT));
+            assertThat(learner.history()).extracting(EpochRecord::phase).containsExactly(Phase.FROZEN, Phase.UNFROZEN,
+                    Phase.UNFROZEN, Phase.UNFROZEN);
+            assertThat(guard.recipe().epochs()).isEqualTo(3);
+            assertThat(said).singleElement().asString().contains("32 px, 1+3 epochs");
+        }
     }
 }

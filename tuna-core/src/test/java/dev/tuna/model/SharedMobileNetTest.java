@@ -27,6 +27,12 @@ class SharedMobileNetTest {
         check();
     }
 
+    /** The second file (TF2, per-channel post-training quantization) through its own catalogue entry. */
+    @Test
+    void theTf2WeightsReproduceTheirExpectedLogitsToo() throws Exception {
+        check(PretrainedWeights.MOBILENET_V2_TF2_PTQ);
+    }
+
     /**
      * With the 1×1 kernel made wrong on purpose in the shapes the AMD Zen 5 fault hit (320 and 1,280
      * output channels), the start-up check routes them to the matrix product and the logits stay right.
@@ -61,14 +67,17 @@ class SharedMobileNetTest {
     }
 
     private static void check() throws Exception {
+        check(PretrainedWeights.MOBILENET_V2_TFLITE);
+    }
+
+    private static void check(PretrainedWeights entry) throws Exception {
         Path dir = Datasets.shared("pretrained/mobilenet_v2");
         Assumptions.assumeTrue(dir != null, "../shared/pretrained/mobilenet_v2 not present");
-        PretrainedWeights entry = PretrainedWeights.MOBILENET_V2_TFLITE;
         Path weightsFile = WeightCatalog.at(dir.getParent().getParent(), dev.tuna.ProgressListener.NONE).resolve(entry);
         WeightFile weights = WeightFiles.read(weightsFile);
         Tensor images = WeightFiles.read(dir.resolve("testdata/inputs_224_u8.safetensors")).tensor("images");
         Tensor expected = WeightFiles.read(dir.resolve("testdata/expected_logits.safetensors"))
-                .tensor("mobilenet_v2_1.0_224_quant.tf");
+                .tensor(entry.fileName().replace(".tv.safetensors", ".tf"));
         JsonObject top5 = JsonParser.parseString(Files.readString(dir.resolve("testdata/expected_top5.json")))
                 .getAsJsonObject().getAsJsonObject("expected").getAsJsonObject(entry.fileName()).getAsJsonObject("tf");
         String[] names = {"cat.bmp", "grace_hopper.bmp", "bird.bmp", "dragonfly.bmp"};
@@ -84,7 +93,7 @@ class SharedMobileNetTest {
             for (int i = 0; i < logits.length; i++) {
                 max = Math.max(max, Math.abs(logits[i] - reference[i]));
             }
-            System.out.printf("shared MobileNetV2: max |logit diff| %.2e%n", max);
+            System.out.printf("shared MobileNetV2 %s: max |logit diff| %.2e%n", entry.name(), max);
             assertThat(max).isLessThan(1e-3);
             for (int image = 0; image < 4; image++) {
                 int best = 0;

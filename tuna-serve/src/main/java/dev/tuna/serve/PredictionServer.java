@@ -131,7 +131,7 @@ public final class PredictionServer implements AutoCloseable {
             }
         }
         ClassifierOptions classifierOptions = ClassifierOptions.DEFAULTS.withMaxPixels(options.maxPixels())
-                .withBatchSize(options.batchSize());
+                .withBatchSize(options.batchSize()).withThreads(options.threads());
         Map<String, Classifier> classifiers = new LinkedHashMap<>();
         PredictionServer server = null;
         try {

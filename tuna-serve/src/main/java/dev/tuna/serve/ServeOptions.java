@@ -22,12 +22,14 @@ import java.util.Objects;
  * @param maxPixels the decoder's pixel budget ({@link ErrorKind#TOO_MANY_PIXELS} above)
  * @param warmUp whether to run every batch size once at start, so that no request pays for the first
  *     use of a shape (libtorch's lazy set-up and Tuna's per-shape numerical check)
+ * @param threads ONNX Runtime's threads per forward pass for {@code .onnx} models (0: its default, one per
+ *     core); libtorch's pool is the process's ({@code Threads.configure}, the command's {@code --threads})
  */
 public record ServeOptions(String host, int port, int batchSize, Duration maxDelay, int queueSize, long maxBodyBytes,
-        Duration timeout, long maxPixels, boolean warmUp) {
+        Duration timeout, long maxPixels, boolean warmUp, int threads) {
     /** Localhost:8080, batches of up to 8 within 5 ms, 64 queued per model, 16 MiB bodies, 30 s timeout. */
     public static final ServeOptions DEFAULTS = new ServeOptions("127.0.0.1", 8080, 8, Duration.ofMillis(5), 64,
-            16L << 20, Duration.ofSeconds(30), ImageDecoder.DEFAULT_MAX_PIXELS, true);
+            16L << 20, Duration.ofSeconds(30), ImageDecoder.DEFAULT_MAX_PIXELS, true, 0);
 
     /**
      * Validates.
@@ -41,6 +43,7 @@ public record ServeOptions(String host, int port, int batchSize, Duration maxDel
      * @param timeout the longest a prediction may take
      * @param maxPixels the decoder's pixel budget
      * @param warmUp whether to warm every batch size up at start
+     * @param threads ONNX Runtime's threads per forward pass, 0 for its default
      * @throws TunaException ({@link TunaException.Kind#USAGE}) naming the invalid value
      */
     public ServeOptions {
@@ -75,6 +78,9 @@ public record ServeOptions(String host, int port, int batchSize, Duration maxDel
         if (maxPixels < 1) {
             throw TunaException.usage("--max-pixels must be positive; found " + maxPixels + ".");
         }
+        if (threads < 0) {
+            throw TunaException.usage("--threads must be at least 1; found " + threads + ".");
+        }
     }
 
     /**
@@ -85,7 +91,7 @@ public record ServeOptions(String host, int port, int batchSize, Duration maxDel
      */
     public ServeOptions withHost(String newHost) {
         return new ServeOptions(newHost, port, batchSize, maxDelay, queueSize, maxBodyBytes, timeout, maxPixels,
-                warmUp);
+                warmUp, threads);
     }
 
     /**
@@ -96,7 +102,7 @@ public record ServeOptions(String host, int port, int batchSize, Duration maxDel
      */
     public ServeOptions withPort(int newPort) {
         return new ServeOptions(host, newPort, batchSize, maxDelay, queueSize, maxBodyBytes, timeout, maxPixels,
-                warmUp);
+                warmUp, threads);
     }
 
     /**
@@ -108,7 +114,7 @@ public record ServeOptions(String host, int port, int batchSize, Duration maxDel
      */
     public ServeOptions withBatching(int newBatchSize, Duration newMaxDelay) {
         return new ServeOptions(host, port, newBatchSize, newMaxDelay, queueSize, maxBodyBytes, timeout, maxPixels,
-                warmUp);
+                warmUp, threads);
     }
 
     /**
@@ -119,7 +125,7 @@ public record ServeOptions(String host, int port, int batchSize, Duration maxDel
      */
     public ServeOptions withQueueSize(int newQueueSize) {
         return new ServeOptions(host, port, batchSize, maxDelay, newQueueSize, maxBodyBytes, timeout, maxPixels,
-                warmUp);
+                warmUp, threads);
     }
 
     /**
@@ -132,7 +138,7 @@ public record ServeOptions(String host, int port, int batchSize, Duration maxDel
      */
     public ServeOptions withLimits(long newMaxBodyBytes, Duration newTimeout, long newMaxPixels) {
         return new ServeOptions(host, port, batchSize, maxDelay, queueSize, newMaxBodyBytes, newTimeout,
-                newMaxPixels, warmUp);
+                newMaxPixels, warmUp, threads);
     }
 
     /**
@@ -143,6 +149,17 @@ public record ServeOptions(String host, int port, int batchSize, Duration maxDel
      */
     public ServeOptions withWarmUp(boolean newWarmUp) {
         return new ServeOptions(host, port, batchSize, maxDelay, queueSize, maxBodyBytes, timeout, maxPixels,
-                newWarmUp);
+                newWarmUp, threads);
+    }
+
+    /**
+     * Returns these options with another thread count for ONNX Runtime models.
+     *
+     * @param newThreads threads per forward pass, 0 for ONNX Runtime's default
+     * @return the options
+     */
+    public ServeOptions withThreads(int newThreads) {
+        return new ServeOptions(host, port, batchSize, maxDelay, queueSize, maxBodyBytes, timeout, maxPixels, warmUp,
+                newThreads);
     }
 }
