@@ -64,12 +64,12 @@ executor_log="$(ls "$work"/worker/app-*/*/stderr | head -1)"
 # the same labels as the single JVM, file by file
 (cd "$here" && ./tuna predict "$model" "$input" --csv "$work/single.csv" > /dev/null)
 python3 - "$out" "$work/single.csv" "$input" <<'PY'
-import csv, glob, os, sys
+import csv, glob, os, sys, urllib.parse
 out, single, folder = sys.argv[1], sys.argv[2], sys.argv[3]
 spark = {}
 for part in glob.glob(os.path.join(out, "part-*.csv")):
     for row in csv.DictReader(open(part, newline="")):
-        spark[row["path"].replace("file://", "").replace("file:", "")] = row
+        spark[os.path.realpath(urllib.parse.unquote(row["path"].replace("file://", "").replace("file:", "")))] = row
 jvm = {os.path.realpath(r["path"]): r for r in csv.DictReader(open(single, newline=""))}
 files = [os.path.realpath(os.path.join(d, f)) for d, _, fs in os.walk(folder) for f in fs if not f.startswith((".", "_"))]
 missing = [f for f in files if f not in spark]

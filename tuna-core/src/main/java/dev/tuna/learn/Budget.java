@@ -186,9 +186,14 @@ public final class Budget {
      * @throws TunaException ({@code USAGE}) when the budget is too small, with the smallest that would work
      */
     public Recipe choose(Workload work, Throughput speed) {
-        this.work = work;
-        this.speed = speed;
+        measured(work, speed);
         return choose(remainingSeconds(), limit.toMillis() / 1000.0, work, speed);
+    }
+
+    /** Keeps the workload and measurement that {@link #refit(Recipe)} and {@link #guard} work from. */
+    void measured(Workload newWork, Throughput newSpeed) {
+        this.work = newWork;
+        this.speed = newSpeed;
     }
 
     /**
@@ -301,10 +306,13 @@ public final class Budget {
         @Override
         public Stage beforeStage(Learner learner, int index, Stage stage) {
             if (speed == null || replanned || stage.phase() != Phase.UNFROZEN
-                    || learner.data().spec().size() != recipe.size() || !(paceEstimated > 0)) {
+                    || learner.data().spec().size() != recipe.size()) {
                 return stage;
             }
             replanned = true; // once: the full-size unfrozen stage, after the frozen (and small) epochs
+            if (!(paceEstimated > 0)) {
+                return stage;
+            }
             double pace = paceActual / paceEstimated;
             int fit = largeEpochs(remainingSeconds(), pace, recipe, work, speed);
             if (fit == stage.epochs()) {
@@ -326,21 +334,24 @@ public final class Budget {
         public void onEpochEnd(Learner learner, EpochRecord record) {
             epochs++;
             boolean frozen = record.phase() == Phase.FROZEN;
+            double expected = speed == null ? 0 : epochSeconds(learner.data().spec().size(), work, speed, frozen);
             // a frozen epoch on cached body features (Keras-style freezing) says nothing about a full step's pace
             if (speed != null && !(frozen && learner.freezeMode() == FreezeMode.FROZEN_BN)) {
                 paceActual += record.seconds();
-                paceEstimated += epochSeconds(learner.data().spec().size(), work, speed, frozen);
-            }
-            int left = recipe.totalEpochs() - epochs;
-            if (left <= 0) {
-                return;
+                paceEstimated += expected;
             }
             actual += record.seconds();
+            estimated += expected;
+            int left = recipe.totalEpochs() - epochs;
+            // before the full-size stage, its re-planning fits it to the time left: stopping earlier would only
+            // leave a model that never trained unfrozen
+            if (left <= 0 || (speed != null && !replanned)) {
+                return;
+            }
             double projected = elapsedSeconds() + left * actual / epochs; // unmeasured: at the mean pace so far
-            if (speed != null) { // the pace so far against the measurement, applied to the epochs left
-                estimated += epochSeconds(learner.data().spec().size(), work, speed, frozen);
-                double pace = actual / estimated;
-                projected = elapsedSeconds() + pace * (left * epochSeconds(recipe.size(), work, speed, false)
+            if (speed != null) { // the pace so far against the measurement, applied to the epochs left at their sizes
+                double pace = paceEstimated > 0 ? paceActual / paceEstimated : actual / estimated;
+                projected = elapsedSeconds() + pace * (epochsSeconds(recipe, epochs, work, speed)
                         + testSeconds(recipe, work, speed));
             }
             if (projected > 1.08 * limit.toMillis() / 1000.0) {
@@ -385,6 +396,16 @@ public final class Budget {
         int fit = (int) Math.floor((secondsLeft * MARGIN - tail) / perEpoch);
         int most = Math.max(recipe.epochs(), targetEpochs(work) - 1 - recipe.smallEpochs());
         return Math.max(1, Math.min(most, fit));
+    }
+
+    /** The epochs of {@code recipe} from epoch {@code done} on, each at its size (the first one frozen). */
+    static double epochsSeconds(Recipe recipe, int done, Workload work, Throughput speed) {
+        double seconds = 0;
+        for (int e = done; e < recipe.totalEpochs(); e++) {
+            int size = e <= recipe.smallEpochs() ? recipe.firstSize() : recipe.size(); // small: 0 when not progressive
+            seconds += epochSeconds(size, work, speed, e == 0);
+        }
+        return seconds;
     }
 
     /** Decoding and predicting the test images (with test-time augmentation's passes if used). */

@@ -2,6 +2,7 @@ package dev.tuna.learn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.tuna.TunaException;
 import dev.tuna.data.DataLoaders;
@@ -154,49 +155,85 @@ class BudgetTest {
         assertThat(Budget.largeEpochs(1e6, 1.0, planned, FLOWERS, TWO_CORES)).isEqualTo(Math.max(most, planned.epochs()));
     }
 
-    @Test
-    void theGuardReplansTheFullSizeStageWhenItStartsAndRecordsWhatRan() {
-        Datasets.folder(dir.resolve("data"), Map.of("a", 8, "b", 8));
-        Budget budget = Budget.start(Duration.ofHours(1));
-        // a probe that claimed far slower epochs than these tiny ones run, for a workload whose step target is
-        // 4 epochs in all: the full-size stage grows from the planned 1 epoch to the 2 the target allows
-        Budget.Workload claimed = new Budget.Workload(16_000, 4, 0, 4);
-        budget.choose(claimed, TWO_CORES);
-        Recipe recipe = new Recipe(32, 16, 1, 1, null, 0, 0, false, 60);
+    /** What a guarded fit did: the guard, the announcements, the epochs' phases, the plan and recipe recorded. */
+    private record Guarded(Budget.Guard guard, java.util.List<String> said, java.util.List<Phase> phases,
+            String plan, Recipe recorded) {
+    }
+
+    /**
+     * Trains {@code recipe} on a tiny folder under a guard of a one-hour budget whose probe claimed far slower
+     * epochs than these run, for a workload whose step target is 4 epochs in all.
+     */
+    private Guarded guardedFit(Recipe recipe) {
+        return guardedFit(recipe, Duration.ofHours(1));
+    }
+
+    private Guarded guardedFit(Recipe recipe, Duration limit) {
+        Path folder = dir.resolve("data");
+        if (!java.nio.file.Files.exists(folder)) {
+            Datasets.folder(folder, Map.of("a", 8, "b", 8));
+        }
+        Budget budget = Budget.start(limit);
+        budget.measured(new Budget.Workload(16_000, 4, 0, 4), TWO_CORES);
         java.util.List<String> said = new java.util.ArrayList<>();
-        try (DataLoaders data = recipe.data(ImageFolder.from(dir.resolve("data")).resize(32, ResizeMethod.SQUISH)
-                .batchSize(4)).dataloaders();
+        try (DataLoaders data = recipe.data(ImageFolder.from(folder).resize(32, ResizeMethod.SQUISH).batchSize(4))
+                .dataloaders();
              Learner learner = Learner.builder(data).architecture(Architecture.MOBILENET_V2).weights(null)
                      .recipe(recipe).console(null, false).build()) {
             Budget.Guard guard = budget.guard(recipe, said::add);
             learner.addCallback(guard);
             learner.fit(recipe.plan(FineTune.DEFAULT));
-            assertThat(guard.stopped()).isFalse();
-            assertThat(learner.history()).extracting(EpochRecord::phase).containsExactly(Phase.FROZEN, Phase.UNFROZEN,
-                    Phase.UNFROZEN, Phase.UNFROZEN);
-            assertThat(guard.recipe().epochs()).isEqualTo(2);
-            assertThat(guard.recipe().smallEpochs()).isEqualTo(1);
-            assertThat(said).singleElement().asString().startsWith("re-planned at ").contains("1+3 epochs (2 at 16 px)");
-            assertThat(learner.lastPlan.describe()).isEqualTo(recipe.plan(FineTune.DEFAULT)
-                    .withStage(2, recipe.plan(FineTune.DEFAULT).stages().get(2).withEpochs(2)).describe());
-            assertThat(learner.recipe).isSameAs(guard.recipe());
+            return new Guarded(guard, said, learner.history().stream().map(EpochRecord::phase).toList(),
+                    learner.lastPlan.describe(), learner.recipe);
         }
+    }
+
+    @Test
+    void theGuardReplansTheFullSizeStageWhenItStartsAndRecordsWhatRan() {
+        // progressive: the full-size stage grows from the planned 1 epoch to the 2 the step target allows
+        Recipe recipe = new Recipe(32, 16, 1, 1, null, 0, 0, false, 60);
+        Guarded run = guardedFit(recipe);
+        assertThat(run.guard().stopped()).isFalse();
+        assertThat(run.phases()).containsExactly(Phase.FROZEN, Phase.UNFROZEN, Phase.UNFROZEN, Phase.UNFROZEN);
+        assertThat(run.guard().recipe().epochs()).isEqualTo(2);
+        assertThat(run.guard().recipe().smallEpochs()).isEqualTo(1);
+        assertThat(run.said()).singleElement().asString().startsWith("re-planned at ").contains("1+3 epochs (2 at 16 px)");
+        Plan planned = recipe.plan(FineTune.DEFAULT);
+        assertThat(run.plan()).isEqualTo(planned.withStage(2, planned.stages().get(2).withEpochs(2)).describe());
+        assertThat(run.recorded()).isSameAs(run.guard().recipe());
+
         // without progressive resizing, the unfrozen stage is re-planned after the frozen epoch: 1+1 → 1+3
-        Budget again = Budget.start(Duration.ofHours(1));
-        again.choose(claimed, TWO_CORES);
-        Recipe plain = new Recipe(32, 0, 0, 1, null, 0, 0, false, 60);
-        said.clear();
-        try (DataLoaders data = plain.data(ImageFolder.from(dir.resolve("data")).resize(32, ResizeMethod.SQUISH)
-                .batchSize(4)).dataloaders();
-             Learner learner = Learner.builder(data).architecture(Architecture.MOBILENET_V2).weights(null)
-                     .recipe(plain).console(null, false).build()) {
-            Budget.Guard guard = again.guard(plain, said::add);
-            learner.addCallback(guard);
-            learner.fit(plain.plan(FineTune.DEFAULT));
-            assertThat(learner.history()).extracting(EpochRecord::phase).containsExactly(Phase.FROZEN, Phase.UNFROZEN,
-                    Phase.UNFROZEN, Phase.UNFROZEN);
-            assertThat(guard.recipe().epochs()).isEqualTo(3);
-            assertThat(said).singleElement().asString().contains("32 px, 1+3 epochs");
-        }
+        Guarded plain = guardedFit(new Recipe(32, 0, 0, 1, null, 0, 0, false, 60));
+        assertThat(plain.phases()).containsExactly(Phase.FROZEN, Phase.UNFROZEN, Phase.UNFROZEN, Phase.UNFROZEN);
+        assertThat(plain.guard().recipe().epochs()).isEqualTo(3);
+        assertThat(plain.said()).singleElement().asString().contains("32 px, 1+3 epochs");
+    }
+
+    /**
+     * A budget already spent: the guard does not stop before the full-size stage (its re-planning cuts it to
+     * one epoch instead), so the model always trains unfrozen. It once stopped after the frozen epoch,
+     * projecting every epoch left at the full size.
+     */
+    @Test
+    void theGuardLeavesAnOverrunToTheReplanningUntilTheFullSizeStage() {
+        Guarded run = guardedFit(new Recipe(32, 16, 1, 2, null, 0, 0, false, 60), Duration.ofMillis(1));
+        assertThat(run.phases()).containsExactly(Phase.FROZEN, Phase.UNFROZEN, Phase.UNFROZEN);
+        assertThat(run.guard().recipe().epochs()).isEqualTo(1);
+        assertThat(run.guard().stopped()).isFalse();
+    }
+
+    @Test
+    void theEpochsLeftAreCountedAtTheirOwnSizes() {
+        Recipe progressive = new Recipe(192, 128, 3, 6, AugTransforms.FASTAI, 0.1, 0, true, 840);
+        double all = Budget.epochsSeconds(progressive, 0, FLOWERS, TWO_CORES);
+        double afterFrozen = Budget.epochsSeconds(progressive, 1, FLOWERS, TWO_CORES);
+        double largeOnly = Budget.epochsSeconds(progressive, 4, FLOWERS, TWO_CORES);
+        Recipe sixLarge = new Recipe(192, 0, 0, 6, AugTransforms.FASTAI, 0.1, 0, true, 840);
+        double sixAt192 = Budget.epochsSeconds(sixLarge, 1, FLOWERS, TWO_CORES);
+        // the 6 full-size epochs are what is left after the 3 small ones
+        assertThat(largeOnly).isCloseTo(sixAt192, within(1e-9));
+        // and the 3 small ones at 128 px cost less than 3 at 192 px would
+        assertThat(afterFrozen - largeOnly).isLessThan(0.75 * 3 * sixAt192 / 6);
+        assertThat(all).isGreaterThan(afterFrozen);
     }
 }
