@@ -54,8 +54,10 @@ java $opens -Xmx2g -Dspark.master="spark://127.0.0.1:$port" -Dspark.jars="$jar" 
     -Dspark.executor.extraJavaOptions="$opens -Dai.djl.offline=true" \
     -Dspark.executorEnv.OPT_OUT_TRACKING=true -Dspark.executorEnv.ENGINE_CACHE_DIR="$work/engine" \
     -Dai.djl.offline=true -cp "$work/spark/jars/*:$jar" dev.tuna.spark.Predict \
-    --model "$model" --input "$input" --output "$out" --format csv | tee "$work/driver.log"
+    --model "$model" --input "$input" --output "$out" --format csv > "$work/driver.log" 2>&1 \
+    || { tail -50 "$work/driver.log"; echo "the job failed; see $work/driver.log" >&2; exit 5; }
 wall=$(echo "$(date +%s.%N) - $start" | bc)
+grep "^Predicted" "$work/driver.log"
 
 # the executor ran in its own JVM, under the worker, and loaded the model there
 executor_log="$(ls "$work"/worker/app-*/*/stderr | head -1)"
@@ -70,7 +72,7 @@ spark = {}
 for part in glob.glob(os.path.join(out, "part-*.csv")):
     for row in csv.DictReader(open(part, newline="")):
         spark[os.path.realpath(urllib.parse.unquote(row["path"].replace("file://", "").replace("file:", "")))] = row
-jvm = {os.path.realpath(r["path"]): r for r in csv.DictReader(open(single, newline=""))}
+jvm = {os.path.realpath(os.path.join(folder, r["path"])): r for r in csv.DictReader(open(single, newline=""))}
 files = [os.path.realpath(os.path.join(d, f)) for d, _, fs in os.walk(folder) for f in fs if not f.startswith((".", "_"))]
 missing = [f for f in files if f not in spark]
 differ = [f for f in files if f in spark and spark[f]["label"] != jvm[f]["label"]]
