@@ -441,9 +441,7 @@ public final class Budget {
         int smallEpochs = progressive ? Math.max(1, unfrozen / 3) : 0;
         int large = unfrozen - smallEpochs;
         double seconds = FIXED_SECONDS + work.images() * speed.decodeSeconds() * (progressive ? 2 : 1);
-        int first = progressive ? small : size;
-        seconds += epochSeconds(first, work, speed, true) + epochSeconds(first, work, speed, false) * smallEpochs
-                + epochSeconds(size, work, speed, false) * large;
+        seconds += epochsSeconds(new Recipe(size, small, smallEpochs, large, null, 0, 0, false, 0), 0, work, speed);
         double test = work.testImages() * (speed.decodeSeconds() + speed.eval(size));
         double tta = work.testImages() * speed.eval(size) * Tta.FASTAI_PASSES;
         boolean useTta = budgetSeconds > 0 && tta <= 0.1 * budgetSeconds;
